@@ -1,0 +1,439 @@
+"""The compact routing graph: OSM ways as vertex arrays, derived nodes, edges and CSR.
+
+State is real here, so this module holds a class: :class:`RoutingGraph` keeps
+
+* per **vertex** (every OSM node of every drivable way, in way order): OSM id,
+  longitude, latitude, whether it is a graph node (``vx_junction``);
+* per **segment** (vertex *i* → *i+1* of the same way, stored at *i*): length (m),
+  travel times forward and backward (s) and their speed sources;
+* per **way**: OSM id, tags that matter (highway, name, ref, oneway…), and whether it
+  may be driven forward and backward.
+
+Graph nodes are the junction vertices (way ends, OSM nodes shared by two or more
+ways, and any vertex promoted with :meth:`RoutingGraph.with_nodes`); edges are the
+pieces of ways between two consecutive junctions, so every edge belongs to exactly
+one way and keeps its full geometry. Degree-2 interstitial vertices are thus removed
+from the topology but kept in the geometry. Nodes, edges and the CSR matrices
+(``scipy.sparse``, travel time in seconds) are derived and cached.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from msapgeo import settings
+from msapgeo.errors import InputError
+from msapgeo.speeds import SPEED_SOURCES
+
+FORMAT_VERSION = 1
+#: Smallest edge weight (s): csgraph ignores explicit zeros in some paths.
+MIN_WEIGHT_S = 1e-3
+
+_VERTEX_ARRAYS = ("vx_osmid", "vx_lon", "vx_lat", "vx_junction")
+_SEGMENT_ARRAYS = ("seg_len_m", "seg_time_fwd_s", "seg_time_bwd_s", "seg_src_fwd", "seg_src_bwd")
+_WAY_ARRAYS = (
+    "way_id",
+    "way_ptr",
+    "way_fwd",
+    "way_bwd",
+    "way_highway",
+    "way_name",
+    "way_ref",
+    "way_oneway",
+    "way_maxspeed",
+    "way_tags",
+)
+
+
+@dataclass(eq=False)
+class RoutingGraph:
+    """A drivable directed road graph with travel times, ready for csgraph.
+
+    Use :func:`msapgeo.network.graph_from_osm` to build one and :meth:`load` to read one
+    saved with :meth:`save`.
+    """
+
+    vx_osmid: np.ndarray
+    vx_lon: np.ndarray
+    vx_lat: np.ndarray
+    vx_junction: np.ndarray
+    seg_len_m: np.ndarray
+    seg_time_fwd_s: np.ndarray
+    seg_time_bwd_s: np.ndarray
+    seg_src_fwd: np.ndarray
+    seg_src_bwd: np.ndarray
+    way_id: np.ndarray
+    way_ptr: np.ndarray
+    way_fwd: np.ndarray
+    way_bwd: np.ndarray
+    way_highway: np.ndarray
+    way_name: np.ndarray
+    way_ref: np.ndarray
+    way_oneway: np.ndarray
+    way_maxspeed: np.ndarray
+    way_tags: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_ways(self) -> int:
+        """Number of ways."""
+        return len(self.way_id)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of graph nodes."""
+        return len(self.node_osmid)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges."""
+        return len(self.edges["u"])
+
+    def __repr__(self) -> str:
+        return (
+            f"<RoutingGraph {self.n_nodes:,} nodes, {self.n_edges:,} edges, "
+            f"{self.n_ways:,} ways, profile={self.meta.get('profile', 'legal')!r}>"
+        )
+
+    # ------------------------------------------------------------------ derived
+    @cached_property
+    def vx_way(self) -> np.ndarray:
+        """Way index of every vertex."""
+        counts = np.diff(self.way_ptr)
+        return np.repeat(np.arange(self.n_ways, dtype=np.int64), counts)
+
+    @cached_property
+    def node_osmid(self) -> np.ndarray:
+        """Sorted OSM ids of the graph nodes."""
+        return np.unique(self.vx_osmid[self.vx_junction])
+
+    @cached_property
+    def _node_first_vertex(self) -> np.ndarray:
+        jv = np.flatnonzero(self.vx_junction)
+        ids = self.vx_osmid[jv]
+        order = np.argsort(ids, kind="stable")
+        first = np.unique(ids[order], return_index=True)[1]
+        return jv[order[first]]
+
+    @property
+    def node_lon(self) -> np.ndarray:
+        """Longitude of each node (degrees)."""
+        return self.vx_lon[self._node_first_vertex]
+
+    @property
+    def node_lat(self) -> np.ndarray:
+        """Latitude of each node (degrees)."""
+        return self.vx_lat[self._node_first_vertex]
+
+    def node_index(self, osmids: np.ndarray | list[int]) -> np.ndarray:
+        """Graph node index of OSM node ids (``-1`` where the id is not a node)."""
+        ids = np.asarray(osmids, dtype=np.int64)
+        pos = np.searchsorted(self.node_osmid, ids)
+        pos = np.clip(pos, 0, max(self.n_nodes - 1, 0))
+        ok = (self.n_nodes > 0) & (self.node_osmid[pos] == ids)
+        return np.where(ok, pos, -1)
+
+    @cached_property
+    def edges(self) -> dict[str, np.ndarray]:
+        """Directed edge arrays.
+
+        Keys: ``u``, ``v`` (node indices), ``way`` (way index), ``first_vx``,
+        ``last_vx`` (vertex range, inclusive), ``reversed`` (travels against the way's
+        node order), ``length_m``, ``time_s``, ``speed_kmh`` (length / time), ``source``
+        (speed-source code covering most of the edge's length).
+        """
+        jv = np.flatnonzero(self.vx_junction)
+        way_of = self.vx_way[jv]
+        same = way_of[:-1] == way_of[1:]
+        a, b = jv[:-1][same], jv[1:][same]
+        piece_way = way_of[:-1][same]
+        zero = np.zeros(1)
+        cum_len = np.concatenate([zero, np.cumsum(self.seg_len_m)])
+        cum_fwd = np.concatenate([zero, np.cumsum(self.seg_time_fwd_s)])
+        cum_bwd = np.concatenate([zero, np.cumsum(self.seg_time_bwd_s)])
+        length = cum_len[b] - cum_len[a]
+        t_fwd = cum_fwd[b] - cum_fwd[a]
+        t_bwd = cum_bwd[b] - cum_bwd[a]
+        src_fwd = self._majority_source(a, b, self.seg_src_fwd)
+        src_bwd = self._majority_source(a, b, self.seg_src_bwd)
+        nu = self.node_index(self.vx_osmid[a])
+        nv = self.node_index(self.vx_osmid[b])
+        fwd = self.way_fwd[piece_way]
+        bwd = self.way_bwd[piece_way]
+        parts = {
+            "u": (nu[fwd], nv[bwd]),
+            "v": (nv[fwd], nu[bwd]),
+            "way": (piece_way[fwd], piece_way[bwd]),
+            "first_vx": (a[fwd], a[bwd]),
+            "last_vx": (b[fwd], b[bwd]),
+            "reversed": (np.zeros(fwd.sum(), bool), np.ones(bwd.sum(), bool)),
+            "length_m": (length[fwd], length[bwd]),
+            "time_s": (t_fwd[fwd], t_bwd[bwd]),
+            "source": (src_fwd[fwd], src_bwd[bwd]),
+        }
+        out = {k: np.concatenate(v) for k, v in parts.items()}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["speed_kmh"] = np.where(
+                out["time_s"] > 0, out["length_m"] / out["time_s"] * 3.6, np.nan
+            )
+        return out
+
+    def _majority_source(self, a: np.ndarray, b: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        if len(a) == 0:
+            return np.zeros(0, np.uint8)
+        piece = np.repeat(np.arange(len(a)), b - a)
+        seg = _ranges(a, b)
+        weight = np.zeros((len(a), len(SPEED_SOURCES)))
+        np.add.at(weight, (piece, codes[seg].astype(np.int64)), self.seg_len_m[seg] + 1e-9)
+        return weight.argmax(axis=1).astype(np.uint8)
+
+    def _csr(self, reverse: bool) -> tuple[sparse.csr_matrix, np.ndarray]:
+        e = self.edges
+        u, v = e["u"], e["v"]
+        w, length = np.maximum(e["time_s"], MIN_WEIGHT_S), e["length_m"]
+        keep = u != v
+        u, v, w, length = u[keep], v[keep], w[keep], length[keep]
+        if reverse:
+            u, v = v, u
+        # a CSR sums duplicate entries: keep the fastest of parallel edges only,
+        # and build the canonical arrays directly (sorted rows and columns).
+        order = np.lexsort((w, v, u))
+        u, v, w, length = u[order], v[order], w[order], length[order]
+        first = np.ones(len(u), bool)
+        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+        u, v, w, length = u[first], v[first], w[first], length[first]
+        n = self.n_nodes
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=n))])
+        m = sparse.csr_matrix((w, v.astype(np.int32), indptr), shape=(n, n))
+        m.has_sorted_indices = True
+        return m, length
+
+    @cached_property
+    def _csr_fwd(self) -> tuple[sparse.csr_matrix, np.ndarray]:
+        return self._csr(reverse=False)
+
+    @cached_property
+    def _csr_rev(self) -> tuple[sparse.csr_matrix, np.ndarray]:
+        return self._csr(reverse=True)
+
+    @property
+    def csr(self) -> sparse.csr_matrix:
+        """Forward graph: ``csr[u, v]`` = fastest travel time u → v (s)."""
+        return self._csr_fwd[0]
+
+    @property
+    def csr_length(self) -> np.ndarray:
+        """Length (m) of each entry of :attr:`csr`, aligned with ``csr.data``."""
+        return self._csr_fwd[1]
+
+    @property
+    def csr_reverse(self) -> sparse.csr_matrix:
+        """Reversed graph (``csr_reverse[v, u]`` = time u → v), to route *towards* sites."""
+        return self._csr_rev[0]
+
+    @property
+    def csr_reverse_length(self) -> np.ndarray:
+        """Length (m) of each entry of :attr:`csr_reverse`, aligned with its ``data``."""
+        return self._csr_rev[1]
+
+    @cached_property
+    def lscc(self) -> np.ndarray:
+        """Boolean mask of the nodes of the largest strongly connected component."""
+        if self.n_nodes == 0:
+            return np.zeros(0, bool)
+        _, labels = csgraph.connected_components(self.csr, directed=True, connection="strong")
+        return labels == np.bincount(labels).argmax()
+
+    @cached_property
+    def vx_in_lscc(self) -> np.ndarray:
+        """Vertices lying on a piece of way whose both ends are in the largest SCC."""
+        jv = np.flatnonzero(self.vx_junction)
+        in_l = self.lscc[self.node_index(self.vx_osmid[jv])]
+        # each vertex belongs to the piece starting at the last junction at or before it
+        k = np.searchsorted(jv, np.arange(len(self.vx_osmid)), side="right") - 1
+        k_next = np.minimum(k + 1, len(jv) - 1)
+        same_way = self.vx_way[jv[k_next]] == self.vx_way
+        drivable = (self.way_fwd | self.way_bwd)[self.vx_way]
+        inside = in_l[k] & in_l[k_next] & same_way & drivable
+        return np.where(self.vx_junction, in_l[k], inside)
+
+    # ------------------------------------------------------------------ operations
+    def with_nodes(self, osmids: np.ndarray | list[int]) -> RoutingGraph:
+        """Return a graph where the given OSM vertices are graph nodes too.
+
+        Splitting keeps every time, length and geometry exactly: an edge through a
+        promoted vertex becomes two edges whose times add up to the original.
+
+        Parameters
+        ----------
+        osmids
+            OSM node ids of vertices of this graph.
+
+        Returns
+        -------
+        RoutingGraph
+            ``self`` when they already are nodes, else a new graph sharing the arrays.
+        """
+        ids = np.unique(np.asarray(osmids, dtype=np.int64))
+        if len(ids) == 0:
+            return self
+        new = np.isin(self.vx_osmid, ids) & ~self.vx_junction
+        if not new.any():
+            return self
+        return self.replace(vx_junction=self.vx_junction | new)
+
+    def replace(self, **arrays: Any) -> RoutingGraph:
+        """Return a new graph with some arrays (or ``meta``) replaced; caches are not shared."""
+        fields = {k: getattr(self, k) for k in (*_VERTEX_ARRAYS, *_SEGMENT_ARRAYS, *_WAY_ARRAYS)}
+        fields["meta"] = dict(self.meta)
+        fields.update(arrays)
+        return RoutingGraph(**fields)
+
+    def without_ways(self, way_mask: np.ndarray, *, reason: str = "") -> RoutingGraph:
+        """Return a graph where the masked ways cannot be driven (closures).
+
+        Parameters
+        ----------
+        way_mask
+            Boolean array over ways; ``True`` closes the way in both directions.
+        reason
+            Recorded in ``meta["closures"]``.
+        """
+        mask = np.asarray(way_mask, bool)
+        meta = dict(self.meta)
+        meta.setdefault("closures", [])
+        meta["closures"] = [*meta["closures"], {"reason": reason, "n_ways": int(mask.sum())}]
+        return self.replace(way_fwd=self.way_fwd & ~mask, way_bwd=self.way_bwd & ~mask, meta=meta)
+
+    # ------------------------------------------------------------------ outputs
+    def edges_gdf(self) -> gpd.GeoDataFrame:
+        """Directed edges as a GeoDataFrame (EPSG:4326), one row per edge.
+
+        Columns: ``u``, ``v`` (OSM node ids), ``osm_way_id``, ``highway``, ``name``,
+        ``ref``, ``oneway``, ``maxspeed`` (raw tag), ``length_m``, ``speed_kmh``,
+        ``time_s``, ``speed_source``, ``in_lscc``, ``geometry``.
+        """
+        e = self.edges
+        first, last, rev = e["first_vx"], e["last_vx"], e["reversed"]
+        counts = last - first + 1
+        starts = np.where(rev, last, first)
+        step = np.where(rev, -1, 1)
+        offs = _ranges(np.zeros(len(counts), np.int64), counts)
+        idx = np.repeat(starts, counts) + np.repeat(step, counts) * offs
+        coords = np.column_stack([self.vx_lon[idx], self.vx_lat[idx]])
+        geoms = shapely.linestrings(coords, indices=np.repeat(np.arange(len(counts)), counts))
+        way = e["way"]
+        in_l = self.lscc[e["u"]] & self.lscc[e["v"]] if self.n_nodes else np.zeros(0, bool)
+        return gpd.GeoDataFrame(
+            {
+                "u": self.node_osmid[e["u"]],
+                "v": self.node_osmid[e["v"]],
+                "osm_way_id": self.way_id[way],
+                "highway": self.way_highway[way],
+                "name": self.way_name[way],
+                "ref": self.way_ref[way],
+                "oneway": self.way_oneway[way],
+                "maxspeed": self.way_maxspeed[way],
+                "length_m": e["length_m"],
+                "speed_kmh": e["speed_kmh"],
+                "time_s": e["time_s"],
+                "speed_source": np.asarray(SPEED_SOURCES)[e["source"]],
+                "in_lscc": in_l,
+            },
+            geometry=geoms,
+            crs=settings.default_crs,
+        )
+
+    def nodes_gdf(self) -> gpd.GeoDataFrame:
+        """Graph nodes as points (EPSG:4326) with ``osmid`` and ``in_lscc``."""
+        return gpd.GeoDataFrame(
+            {"osmid": self.node_osmid, "in_lscc": self.lscc},
+            geometry=gpd.points_from_xy(self.node_lon, self.node_lat),
+            crs=settings.default_crs,
+        )
+
+    def way_tag_table(self) -> pd.DataFrame:
+        """One row per way: OSM id and the kept tags (parsed from JSON)."""
+        tags = [json.loads(t) for t in self.way_tags]
+        return pd.DataFrame({"osm_way_id": self.way_id, "tags": tags})
+
+    # ------------------------------------------------------------------ save / load
+    def save(self, path: str | Path) -> Path:
+        """Save the graph as an uncompressed ``.npz`` (no pickle; exact round trip).
+
+        Parameters
+        ----------
+        path
+            Target file; ``.npz`` is appended when missing.
+        """
+        p = Path(path)
+        if p.suffix != ".npz":
+            p = p.with_suffix(p.suffix + ".npz")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {k: getattr(self, k) for k in (*_VERTEX_ARRAYS, *_SEGMENT_ARRAYS, *_WAY_ARRAYS)}
+        meta = json.dumps({"format_version": FORMAT_VERSION, **self.meta}, sort_keys=True)
+        tmp = p.with_name(p.name + ".tmp.npz")
+        np.savez(tmp, __meta__=np.array(meta), **arrays)
+        tmp.replace(p)
+        return p
+
+    @classmethod
+    def load(cls, path: str | Path) -> RoutingGraph:
+        """Load a graph written by :meth:`save`.
+
+        Raises
+        ------
+        InputError
+            The file is not a msapgeo graph or has another format version.
+        """
+        p = Path(path)
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{p}: not a msapgeo graph file ({exc})") from exc
+        if "__meta__" not in data:
+            raise InputError(f"{p}: not a msapgeo graph file (no __meta__ entry)")
+        meta = json.loads(str(data.pop("__meta__")))
+        version = meta.pop("format_version", None)
+        if version != FORMAT_VERSION:
+            raise InputError(f"{p}: graph format {version}, this msapgeo reads {FORMAT_VERSION}")
+        missing = [k for k in (*_VERTEX_ARRAYS, *_SEGMENT_ARRAYS, *_WAY_ARRAYS) if k not in data]
+        if missing:
+            raise InputError(f"{p}: missing arrays {missing}")
+        return cls(**data, meta=meta)
+
+    def equals(self, other: RoutingGraph) -> bool:
+        """Exact equality of every array and of the metadata."""
+        names = (*_VERTEX_ARRAYS, *_SEGMENT_ARRAYS, *_WAY_ARRAYS)
+        same = all(
+            getattr(self, k).dtype == getattr(other, k).dtype
+            and np.array_equal(getattr(self, k), getattr(other, k))
+            for k in names
+        )
+        return same and json.dumps(self.meta, sort_keys=True) == json.dumps(
+            other.meta, sort_keys=True
+        )
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Concatenate ``arange(start, stop)`` for each pair, vectorised."""
+    lengths = (stops - starts).astype(np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(lengths)
+    base = np.repeat(starts.astype(np.int64) - (ends - lengths), lengths)
+    return base + np.arange(total, dtype=np.int64)

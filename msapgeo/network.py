@@ -1,0 +1,735 @@
+"""OSM extract → drivable directed graph with French speeds → :class:`RoutingGraph`.
+
+The reader streams the file with pyosmium (``.osm.pbf``, ``.osm``, ``.osm.gz``,
+``.osm.bz2``), keeps node locations in memory and sees every way once.
+
+Drivable filter
+---------------
+The same as osmnx's ``network_type="drive"`` (or ``"drive_service"``) Overpass filter,
+evaluated with the same regular expressions on each way's tags: a ``highway`` tag,
+``area`` not ``yes``, ``access`` not ``private``, no excluded highway class
+(abandoned, bridleway, bus_guideway, construction, corridor, cycleway, elevator,
+escalator, footway, no, path, pedestrian, planned, platform, proposed, raceway, razed,
+rest_area, service, services, steps, track), ``motor_vehicle`` and ``motorcar`` not
+``no``, and ``service`` not alley, driveway, emergency_access, parking,
+parking_aisle or private. On top of it msapgeo drops the few highway values osmnx lets
+through that no car may drive (:data:`EXTRA_EXCLUDED_HIGHWAY`).
+
+One-way handling
+----------------
+``oneway=yes|true|1`` forward only; ``-1|reverse`` backward only; ``reversible`` and
+``alternating`` are two-way (driveable each way at some time, as osmnx does), labelled
+``reversible``; ``junction=roundabout|circular`` and ``highway=motorway|motorway_link``
+imply one-way unless ``oneway=no``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pandas as pd
+import shapely
+from tqdm.auto import tqdm
+
+from msapgeo import settings
+from msapgeo.datasets import sha256_file
+from msapgeo.errors import OSMReadError
+from msapgeo.graph import RoutingGraph
+from msapgeo.speeds import SOURCE_CODE, SpeedModel, urban_hint, way_speeds
+
+#: Way tags kept on the graph (speed model, closures, outputs).
+KEEP_TAGS: tuple[str, ...] = (
+    "highway",
+    "name",
+    "ref",
+    "oneway",
+    "junction",
+    "area",
+    "access",
+    "motor_vehicle",
+    "motorcar",
+    "vehicle",
+    "service",
+    "maxspeed",
+    "maxspeed:forward",
+    "maxspeed:backward",
+    "maxspeed:conditional",
+    "maxspeed:type",
+    "source:maxspeed",
+    "zone:maxspeed",
+    "zone:traffic",
+    "lanes",
+    "lanes:forward",
+    "lanes:backward",
+    "motorroad",
+    "dual_carriageway",
+    "tunnel",
+    "bridge",
+    "surface",
+    "seasonal",
+    "winter_road",
+    "snowplowing",
+    "access:conditional",
+    "motor_vehicle:conditional",
+    "motorcar:conditional",
+    "vehicle:conditional",
+)
+
+_EXCLUDED_HIGHWAY = (
+    "abandoned|bridleway|bus_guideway|construction|corridor|cycleway|elevator|escalator|"
+    "footway|no|path|pedestrian|planned|platform|proposed|raceway|razed|rest_area|{service}"
+    "services|steps|track"
+)
+#: osmnx's Overpass filters, as (key, negated regex) pairs: a way passes when it has a
+#: ``highway`` tag and, for each pair, the key is absent or its value does not match.
+DRIVE_FILTERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "drive": (
+        ("area", "yes"),
+        ("access", "private"),
+        ("highway", _EXCLUDED_HIGHWAY.format(service="service|")),
+        ("motor_vehicle", "no"),
+        ("motorcar", "no"),
+        ("service", "alley|driveway|emergency_access|parking|parking_aisle|private"),
+    ),
+    "drive_service": (
+        ("area", "yes"),
+        ("access", "private"),
+        ("highway", _EXCLUDED_HIGHWAY.format(service="")),
+        ("motor_vehicle", "no"),
+        ("motorcar", "no"),
+        ("service", "emergency_access|parking|parking_aisle|private"),
+    ),
+}
+#: Highway values osmnx's filter lets through that no car may drive: msapgeo drops them
+#: too (``busway`` is bus-only since 2022, ``via_ferrata`` is a climbing route).
+EXTRA_EXCLUDED_HIGHWAY: tuple[str, ...] = ("busway", "via_ferrata", "escape", "emergency_bay")
+_COMPILED = {
+    k: (
+        *((key, re.compile(rx)) for key, rx in v),
+        ("highway", re.compile("^(" + "|".join(EXTRA_EXCLUDED_HIGHWAY) + ")$")),
+    )
+    for k, v in DRIVE_FILTERS.items()
+}
+
+#: ``landuse`` values taken as built-up areas.
+BUILTUP_LANDUSE: tuple[str, ...] = ("residential", "commercial", "retail")
+OSM_SUFFIXES: tuple[str, ...] = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".xml")
+
+
+def is_drivable(tags: Mapping[str, str], network_type: str = "drive") -> tuple[bool, str]:
+    """Apply osmnx's drivable filter to one way's tags.
+
+    Parameters
+    ----------
+    tags
+        The way's tags.
+    network_type
+        ``"drive"`` or ``"drive_service"``.
+
+    Returns
+    -------
+    (bool, str)
+        Whether the way is kept, and the key that excluded it (``""`` when kept).
+    """
+    if "highway" not in tags:
+        return False, "highway"
+    for key, rx in _COMPILED[network_type]:
+        value = tags.get(key)
+        if value is not None and rx.search(value):
+            return False, key
+    return True, ""
+
+
+def oneway_of(tags: Mapping[str, str]) -> tuple[bool, bool, str]:
+    """Directions a way may be driven in.
+
+    Returns
+    -------
+    (forward, backward, label)
+        ``label`` is one of ``no``, ``yes``, ``-1``, ``reversible``, ``implied``.
+    """
+    ow = tags.get("oneway", "").strip().lower()
+    if ow in ("yes", "true", "1"):
+        return True, False, "yes"
+    if ow in ("-1", "reverse"):
+        return False, True, "-1"
+    if ow in ("reversible", "alternating"):
+        return True, True, "reversible"
+    if ow in ("no", "false", "0"):
+        return True, True, "no"
+    if tags.get("junction") in ("roundabout", "circular") or tags.get("highway") in (
+        "motorway",
+        "motorway_link",
+    ):
+        return True, False, "implied"
+    return True, True, "no"
+
+
+@dataclass
+class RawWays:
+    """Drivable ways as read from an extract, before the graph is built."""
+
+    way_id: list[int] = field(default_factory=list)
+    tags: list[dict[str, str]] = field(default_factory=list)
+    ptr: list[int] = field(default_factory=lambda: [0])
+    osmid: list[int] = field(default_factory=list)
+    lon: list[float] = field(default_factory=list)
+    lat: list[float] = field(default_factory=list)
+    rejected: Counter[str] = field(default_factory=Counter)
+    missing_nodes: int = 0
+
+
+def _check_file(path: str | Path) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise OSMReadError(f"OSM file {p} does not exist")
+    if not str(p).lower().endswith(OSM_SUFFIXES):
+        raise OSMReadError(
+            f"OSM file {p}: unknown format; expected one of {', '.join(OSM_SUFFIXES)}"
+        )
+    if p.stat().st_size == 0:
+        raise OSMReadError(f"OSM file {p} is empty (0 bytes)")
+    return p
+
+
+def read_ways(
+    path: str | Path, *, network_type: str | None = None, progress: bool | None = None
+) -> RawWays:
+    """Stream the drivable ways of an OSM file with their node locations.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf``, ``.osm``, ``.osm.gz`` or ``.osm.bz2`` file.
+    network_type
+        ``"drive"`` (default :data:`msapgeo.settings.network_type`) or ``"drive_service"``.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    RawWays
+        Ways split where node locations are missing from the extract (counted in
+        ``missing_nodes``); rejected ways counted by the key that excluded them.
+
+    Raises
+    ------
+    OSMReadError
+        Missing, empty or corrupt file, or no drivable way in it.
+    """
+    p = _check_file(path)
+    network_type = network_type or settings.network_type
+    if network_type not in _COMPILED:
+        raise OSMReadError(f"network_type {network_type!r}: choose from {sorted(_COMPILED)}")
+    progress = settings.progress if progress is None else progress
+    raw = RawWays()
+    fp = (
+        osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    bar = tqdm(desc=f"read ways {p.name}", unit=" ways", disable=not progress, leave=False)
+    try:
+        for w in fp:
+            bar.update()
+            if not isinstance(w, osmium.osm.Way):
+                continue
+            tags = {k: str(w.tags[k]) for k in KEEP_TAGS if k in w.tags}
+            ok, why = is_drivable(tags, network_type)
+            if not ok:
+                raw.rejected[why] += 1
+                continue
+            run_ids: list[int] = []
+            run_lon: list[float] = []
+            run_lat: list[float] = []
+            for n in w.nodes:
+                loc = n.location
+                if loc.valid():
+                    run_ids.append(n.ref)
+                    run_lon.append(loc.lon)
+                    run_lat.append(loc.lat)
+                    continue
+                raw.missing_nodes += 1
+                _push_run(raw, w.id, tags, run_ids, run_lon, run_lat)
+                run_ids, run_lon, run_lat = [], [], []
+            _push_run(raw, w.id, tags, run_ids, run_lon, run_lat)
+    except RuntimeError as exc:
+        raise OSMReadError(f"OSM file {p} could not be read: {exc}") from exc
+    finally:
+        bar.close()
+    if not raw.way_id:
+        raise OSMReadError(
+            f"OSM file {p} holds no drivable road ({network_type}); "
+            f"{sum(raw.rejected.values())} highway ways were rejected"
+        )
+    return raw
+
+
+def _push_run(
+    raw: RawWays,
+    way_id: int,
+    tags: dict[str, str],
+    ids: list[int],
+    lon: list[float],
+    lat: list[float],
+) -> None:
+    if len(ids) < 2:
+        return
+    raw.way_id.append(way_id)
+    raw.tags.append(tags)
+    raw.osmid.extend(ids)
+    raw.lon.extend(lon)
+    raw.lat.extend(lat)
+    raw.ptr.append(len(raw.osmid))
+
+
+@dataclass
+class OSMFeatures:
+    """Points and areas of an extract used around the network.
+
+    Attributes
+    ----------
+    places
+        ``place=*`` nodes: ``osm_id``, ``name``, ``place``, ``population`` (from the tag,
+        NaN when absent), ``geometry`` (point).
+    amenities
+        ``amenity=townhall|post_office`` nodes and areas at a representative point:
+        ``osm_type`` (node/way/relation), ``osm_id``, ``amenity``, ``name``, ``geometry``.
+    landuse
+        Built-up ``landuse`` areas (polygons) with ``landuse``.
+    boundaries
+        ``boundary=administrative`` areas: ``osm_type``, ``osm_id``, ``admin_level``,
+        ``name``, ``ref_insee``, ``geometry``.
+    skipped
+        Areas whose geometry could not be assembled, by kind.
+    """
+
+    places: gpd.GeoDataFrame
+    amenities: gpd.GeoDataFrame
+    landuse: gpd.GeoDataFrame
+    boundaries: gpd.GeoDataFrame
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+AMENITIES: tuple[str, ...] = ("townhall", "post_office")
+
+
+def read_features(path: str | Path, *, progress: bool | None = None) -> OSMFeatures:
+    """Read places, town halls, post offices, built-up landuse and boundaries.
+
+    Parameters
+    ----------
+    path
+        OSM file.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    OSMFeatures
+    """
+    p = _check_file(path)
+    progress = settings.progress if progress is None else progress
+    wkb = osmium.geom.WKBFactory()
+    places: list[dict[str, Any]] = []
+    amen: list[dict[str, Any]] = []
+    landuse: list[dict[str, Any]] = []
+    bounds: list[dict[str, Any]] = []
+    skipped: Counter[str] = Counter()
+    fp = (
+        osmium.FileProcessor(str(p))
+        .with_areas(osmium.filter.KeyFilter("amenity", "landuse", "boundary"))
+        .with_filter(osmium.filter.KeyFilter("place", "amenity", "landuse", "boundary"))
+    )
+    bar = tqdm(desc=f"read features {p.name}", unit=" obj", disable=not progress, leave=False)
+    try:
+        for o in fp:
+            bar.update()
+            tags = o.tags
+            if isinstance(o, osmium.osm.Node):
+                loc = o.location
+                if not loc.valid():
+                    continue
+                pt = shapely.Point(loc.lon, loc.lat)
+                if "place" in tags:
+                    places.append(
+                        {
+                            "osm_id": o.id,
+                            "name": tags.get("name", ""),
+                            "place": tags.get("place"),
+                            "population_tag": tags.get("population", ""),
+                            "geometry": pt,
+                        }
+                    )
+                if tags.get("amenity") in AMENITIES:
+                    amen.append(_amenity_row("node", o.id, tags, pt))
+            elif isinstance(o, osmium.osm.Area):
+                want_amenity = tags.get("amenity") in AMENITIES
+                want_landuse = tags.get("landuse") in BUILTUP_LANDUSE
+                want_boundary = tags.get("boundary") == "administrative"
+                if not (want_amenity or want_landuse or want_boundary):
+                    continue
+                try:
+                    geom = shapely.from_wkb(wkb.create_multipolygon(o))
+                except RuntimeError:
+                    skipped["area geometry"] += 1
+                    continue
+                kind = "way" if o.from_way() else "relation"
+                if want_amenity:
+                    amen.append(_amenity_row(kind, o.orig_id(), tags, geom.representative_point()))
+                if want_landuse:
+                    landuse.append({"landuse": tags.get("landuse"), "geometry": geom})
+                if want_boundary:
+                    bounds.append(
+                        {
+                            "osm_type": kind,
+                            "osm_id": o.orig_id(),
+                            "admin_level": tags.get("admin_level", ""),
+                            "name": tags.get("name", ""),
+                            "ref_insee": tags.get("ref:INSEE", ""),
+                            "geometry": geom,
+                        }
+                    )
+    except RuntimeError as exc:
+        raise OSMReadError(f"OSM file {p} could not be read: {exc}") from exc
+    finally:
+        bar.close()
+    crs = settings.default_crs
+    pl = _gdf(places, ["osm_id", "name", "place", "population_tag"], crs)
+    pl["population"] = pd.to_numeric(
+        pl["population_tag"].astype(str).str.replace(r"[\s,.]", "", regex=True), errors="coerce"
+    )
+    return OSMFeatures(
+        places=pl,
+        amenities=_gdf(amen, ["osm_type", "osm_id", "amenity", "name", "operator"], crs),
+        landuse=_gdf(landuse, ["landuse"], crs),
+        boundaries=_gdf(bounds, ["osm_type", "osm_id", "admin_level", "name", "ref_insee"], crs),
+        skipped=skipped,
+    )
+
+
+def _amenity_row(kind: str, osm_id: int, tags: Any, geom: shapely.Geometry) -> dict[str, Any]:
+    return {
+        "osm_type": kind,
+        "osm_id": osm_id,
+        "amenity": tags.get("amenity"),
+        "name": tags.get("name", ""),
+        "operator": tags.get("operator", ""),
+        "geometry": geom,
+    }
+
+
+def _gdf(rows: list[dict[str, Any]], columns: list[str], crs: str) -> gpd.GeoDataFrame:
+    if not rows:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=crs)
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=crs)
+
+
+def _haversine_m(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
+    r = 6_371_008.8
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def builtup_mask(
+    lon: np.ndarray, lat: np.ndarray, areas: gpd.GeoDataFrame | Iterable[shapely.Geometry]
+) -> np.ndarray:
+    """Tell which points fall inside any built-up area.
+
+    Parameters
+    ----------
+    lon, lat
+        Point coordinates (degrees).
+    areas
+        Polygons (EPSG:4326).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask.
+    """
+    geoms = np.asarray(
+        areas.geometry.values if isinstance(areas, gpd.GeoDataFrame) else list(areas)
+    )
+    out = np.zeros(len(lon), bool)
+    if len(geoms) == 0 or len(lon) == 0:
+        return out
+    tree = shapely.STRtree(geoms)
+    pts = shapely.points(lon, lat)
+    hit, _ = tree.query(pts, predicate="within")
+    out[hit] = True
+    return out
+
+
+def build_graph(
+    raw: RawWays,
+    *,
+    model: SpeedModel | None = None,
+    builtup_areas: gpd.GeoDataFrame | None = None,
+    meta: dict[str, Any] | None = None,
+) -> RoutingGraph:
+    """Turn raw ways into a :class:`RoutingGraph` with French speeds.
+
+    Parameters
+    ----------
+    raw
+        Output of :func:`read_ways`.
+    model
+        Speed table (default :class:`~msapgeo.speeds.SpeedModel`).
+    builtup_areas
+        Polygons taken as built-up areas for segments whose way does not say.
+    meta
+        Extra metadata stored on the graph.
+    """
+    model = model or SpeedModel()
+    vx_osmid = np.asarray(raw.osmid, dtype=np.int64)
+    vx_lon = np.asarray(raw.lon, dtype=np.float64)
+    vx_lat = np.asarray(raw.lat, dtype=np.float64)
+    ptr = np.asarray(raw.ptr, dtype=np.int64)
+    n_ways = len(raw.way_id)
+    n_vx = len(vx_osmid)
+
+    # junctions: way ends and OSM nodes used more than once
+    _, inverse, counts = np.unique(vx_osmid, return_inverse=True, return_counts=True)
+    junction = counts[inverse] >= 2
+    junction[ptr[:-1]] = True
+    junction[ptr[1:] - 1] = True
+
+    # segments
+    seg_len = np.zeros(n_vx)
+    seg_len[:-1] = _haversine_m(vx_lon[:-1], vx_lat[:-1], vx_lon[1:], vx_lat[1:])
+    last = ptr[1:] - 1
+    seg_len[last] = 0.0
+    vx_way = np.repeat(np.arange(n_ways), np.diff(ptr))
+
+    # per-way speeds for urban / rural segments, each direction
+    fwd = np.zeros(n_ways, bool)
+    bwd = np.zeros(n_ways, bool)
+    labels = []
+    spd = np.zeros((n_ways, 4))
+    src = np.zeros((n_ways, 4), np.uint8)
+    hint = np.zeros(n_ways, np.int8)  # 1 urban, -1 rural, 0 unknown
+    for i, tags in enumerate(raw.tags):
+        f, b, label = oneway_of(tags)
+        fwd[i], bwd[i] = f, b
+        labels.append(label)
+        oneway = not (f and b)
+        for j, direction in enumerate(("forward", "backward")):
+            ds = way_speeds(tags, direction, oneway, model)
+            spd[i, 2 * j], spd[i, 2 * j + 1] = ds.urban_kmh, ds.rural_kmh
+            src[i, 2 * j] = SOURCE_CODE[ds.urban_source]
+            src[i, 2 * j + 1] = SOURCE_CODE[ds.rural_source]
+        h = urban_hint(tags)
+        hint[i] = 0 if h is None else (1 if h else -1)
+
+    mid_lon = np.empty(n_vx)
+    mid_lat = np.empty(n_vx)
+    mid_lon[:-1] = (vx_lon[:-1] + vx_lon[1:]) / 2
+    mid_lat[:-1] = (vx_lat[:-1] + vx_lat[1:]) / 2
+    mid_lon[-1], mid_lat[-1] = vx_lon[-1], vx_lat[-1]
+    seg_hint = hint[vx_way]
+    urban = seg_hint == 1
+    unknown = np.flatnonzero(seg_hint == 0)
+    if builtup_areas is not None and len(builtup_areas) and len(unknown):
+        urban[unknown] = builtup_mask(mid_lon[unknown], mid_lat[unknown], builtup_areas)
+    col_fwd = np.where(urban, 0, 1)
+    kmh_fwd = spd[vx_way, col_fwd]
+    kmh_bwd = spd[vx_way, col_fwd + 2]
+    seg_time_fwd = seg_len / (kmh_fwd / 3.6)
+    seg_time_bwd = seg_len / (kmh_bwd / 3.6)
+
+    def col(name: str) -> np.ndarray:
+        return np.array([t.get(name, "") for t in raw.tags], dtype=str)
+
+    keep_json = [json.dumps(t, sort_keys=True, ensure_ascii=False) for t in raw.tags]
+    info = {
+        "profile": "legal",
+        "speed_model": model.to_dict(),
+        "builtup_segments_share": float(urban[seg_len > 0].mean()) if n_vx else 0.0,
+        "rejected_ways": dict(raw.rejected),
+        "missing_nodes": raw.missing_nodes,
+        **(meta or {}),
+    }
+    return RoutingGraph(
+        vx_osmid=vx_osmid,
+        vx_lon=vx_lon,
+        vx_lat=vx_lat,
+        vx_junction=junction,
+        seg_len_m=seg_len,
+        seg_time_fwd_s=seg_time_fwd,
+        seg_time_bwd_s=seg_time_bwd,
+        seg_src_fwd=src[vx_way, col_fwd],
+        seg_src_bwd=src[vx_way, col_fwd + 2],
+        way_id=np.asarray(raw.way_id, dtype=np.int64),
+        way_ptr=ptr,
+        way_fwd=fwd,
+        way_bwd=bwd,
+        way_highway=col("highway"),
+        way_name=col("name"),
+        way_ref=col("ref"),
+        way_oneway=np.asarray(labels, dtype=str),
+        way_maxspeed=col("maxspeed"),
+        way_tags=np.asarray(keep_json, dtype=str),
+        meta=info,
+    )
+
+
+def graph_from_osm(
+    path: str | Path,
+    *,
+    network_type: str | None = None,
+    model: SpeedModel | None = None,
+    builtup: bool = True,
+    features: OSMFeatures | None = None,
+    progress: bool | None = None,
+) -> RoutingGraph:
+    """Build the routing graph of a local OSM extract.
+
+    Parameters
+    ----------
+    path
+        OSM file (``.osm.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``).
+    network_type
+        ``"drive"`` (default) or ``"drive_service"``.
+    model
+        French speed table.
+    builtup
+        Detect built-up areas from the extract's ``landuse`` polygons.
+    features
+        Already-read :func:`read_features` output, to avoid a second read.
+    progress
+        Show progress bars.
+
+    Returns
+    -------
+    RoutingGraph
+        With ``meta`` recording the file, its SHA-256, the speed model and counts.
+    """
+    t0 = time.perf_counter()
+    p = _check_file(path)
+    raw = read_ways(p, network_type=network_type, progress=progress)
+    areas = None
+    if builtup:
+        feats = features if features is not None else read_features(p, progress=progress)
+        areas = feats.landuse
+    header = _header_info(p)
+    g = build_graph(
+        raw,
+        model=model,
+        builtup_areas=areas,
+        meta={
+            "source_file": p.name,
+            "source_sha256": sha256_file(p),
+            "osm_timestamp": header,
+            "network_type": network_type or settings.network_type,
+        },
+    )
+    g.meta["build_s"] = round(time.perf_counter() - t0, 3)
+    return g
+
+
+def _header_info(p: Path) -> str:
+    try:
+        h = osmium.io.Reader(str(p), osmium.osm.NOTHING).header()
+        return str(h.get("osmosis_replication_timestamp", "") or "")
+    except RuntimeError:
+        return ""
+
+
+def graph_from_overpass_json(
+    responses: Iterable[Mapping[str, Any]],
+    *,
+    model: SpeedModel | None = None,
+    network_type: str | None = None,
+) -> RoutingGraph:
+    """Build a graph from Overpass JSON responses (as osmnx downloads them).
+
+    Parameters
+    ----------
+    responses
+        Overpass ``out body`` JSON responses with ``node`` and ``way`` elements.
+    model
+        French speed table.
+    network_type
+        Drivable filter re-applied to the ways.
+
+    Returns
+    -------
+    RoutingGraph
+    """
+    nodes: dict[int, tuple[float, float]] = {}
+    ways: list[Mapping[str, Any]] = []
+    for resp in responses:
+        for el in resp.get("elements", []):
+            if el.get("type") == "node":
+                nodes[int(el["id"])] = (float(el["lon"]), float(el["lat"]))
+            elif el.get("type") == "way":
+                ways.append(el)
+    raw = RawWays()
+    nt = network_type or settings.network_type
+    for w in ways:
+        tags = {k: str(v) for k, v in (w.get("tags") or {}).items() if k in KEEP_TAGS}
+        ok, why = is_drivable(tags, nt)
+        if not ok:
+            raw.rejected[why] += 1
+            continue
+        ids: list[int] = []
+        lons: list[float] = []
+        lats: list[float] = []
+        for ref in w.get("nodes", []):
+            if int(ref) in nodes:
+                lon, lat = nodes[int(ref)]
+                ids.append(int(ref))
+                lons.append(lon)
+                lats.append(lat)
+            else:
+                raw.missing_nodes += 1
+                _push_run(raw, int(w["id"]), tags, ids, lons, lats)
+                ids, lons, lats = [], [], []
+        _push_run(raw, int(w["id"]), tags, ids, lons, lats)
+    if not raw.way_id:
+        raise OSMReadError("the Overpass responses hold no drivable road")
+    return build_graph(raw, model=model, meta={"source_file": "overpass", "network_type": nt})
+
+
+def graph_from_place(
+    query: str, *, model: SpeedModel | None = None, network_type: str | None = None
+) -> RoutingGraph:  # pragma: no cover - needs the network
+    """Download a place's drivable network with osmnx's Overpass client and build a graph.
+
+    Parameters
+    ----------
+    query
+        Place name geocoded by osmnx (``"Hautes-Alpes, France"``).
+    model
+        French speed table.
+    network_type
+        ``"drive"`` or ``"drive_service"``.
+
+    Notes
+    -----
+    Built-up detection from landuse is not available online; segments are urban only
+    where their own tags say so.
+    """
+    import osmnx as ox
+    from osmnx import _overpass
+
+    nt = network_type or settings.network_type
+    polygon = ox.geocode_to_gdf(query).union_all()
+    responses = _overpass._download_overpass_network(polygon, nt, None)
+    return graph_from_overpass_json(responses, model=model, network_type=nt)

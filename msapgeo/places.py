@@ -1,0 +1,221 @@
+"""Communes and sites → points → snapped road vertices, with the off-network leg measured.
+
+Snapping uses a KD-tree of the road vertices (every OSM node of every drivable way,
+not only junctions, so a hamlet beside a long road without junction snaps to the road
+beside it) restricted to the largest strongly connected component, in the metric CRS
+:data:`msapgeo.settings.metric_crs`. The straight-line distance to the vertex is kept
+as ``snap_m`` and counted at :data:`msapgeo.settings.offnetwork_speed_kmh` in
+``snap_time_s``. A point farther than :data:`msapgeo.settings.snap_tolerance_m` is not
+snapped: its ``exclusion`` says why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+from scipy.spatial import cKDTree
+
+from msapgeo import settings
+from msapgeo.errors import InputError
+from msapgeo.graph import RoutingGraph
+
+LON_NAMES = ("lon", "longitude", "lng", "x", "long")
+LAT_NAMES = ("lat", "latitude", "y")
+
+
+def _exclusion_column(gdf: pd.DataFrame) -> np.ndarray:
+    """Exclusion reasons as an object array (``None`` where the row is usable)."""
+    if "exclusion" not in gdf.columns:
+        return np.full(len(gdf), None, dtype=object)
+    col = gdf["exclusion"].astype(object)
+    return np.asarray([None if pd.isna(v) else str(v) for v in col], dtype=object)
+
+
+def _as_string(values: np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series(values, index=index, dtype="string")
+
+
+def origins_from_communes(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One origin point per commune: its town hall, else its polygon's representative point.
+
+    Parameters
+    ----------
+    communes
+        Output of :func:`msapgeo.datasets.load_communes` (``mairie_lon``, ``mairie_lat``,
+        polygon geometry).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Same rows and columns, point geometry, ``point_source`` = ``"mairie"`` or
+        ``"representative_point"``, and the polygon kept in ``commune_geometry``.
+    """
+    out = communes.copy()
+    has = out["mairie_lon"].notna() & out["mairie_lat"].notna()
+    rep = communes.geometry.representative_point()
+    mairie = gpd.points_from_xy(out["mairie_lon"].fillna(0), out["mairie_lat"].fillna(0))
+    pts = np.where(has.to_numpy(), np.asarray(mairie), np.asarray(rep.values))
+    out["point_source"] = np.where(has, "mairie", "representative_point")
+    out["commune_geometry"] = communes.geometry.to_wkt()
+    return gpd.GeoDataFrame(out.drop(columns="geometry"), geometry=list(pts), crs=communes.crs)
+
+
+def read_points(
+    path: str | Path, *, id_col: str | None = None, layer: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read origins or sites from a CSV (lon/lat columns), GeoPackage or GeoJSON file.
+
+    Parameters
+    ----------
+    path
+        File to read.
+    id_col
+        Column holding the identifier; default: the first of ``id``, ``site_id``,
+        ``insee_com``, ``code``, else the row number.
+    layer
+        GeoPackage layer.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:4326 points with an ``id`` column and ``exclusion`` for rows without
+        usable coordinates (named by row).
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, or a CSV has no longitude/latitude columns.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: file not found")
+    if p.suffix.lower() in (".csv", ".txt"):
+        try:
+            df = pd.read_csv(p, sep=None, engine="python", dtype=str)
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+            raise InputError(f"{p}: not a readable CSV ({exc})") from exc
+        cols = {c.lower().strip(): c for c in df.columns}
+        lon_c = next((cols[n] for n in LON_NAMES if n in cols), None)
+        lat_c = next((cols[n] for n in LAT_NAMES if n in cols), None)
+        if lon_c is None or lat_c is None:
+            raise InputError(
+                f"{p}: no coordinate columns; expected a longitude column among "
+                f"{LON_NAMES} and a latitude column among {LAT_NAMES}, found {list(df.columns)}"
+            )
+        lon = pd.to_numeric(df[lon_c].str.replace(",", ".", regex=False), errors="coerce")
+        lat = pd.to_numeric(df[lat_c].str.replace(",", ".", regex=False), errors="coerce")
+        ok = lon.between(-180, 180) & lat.between(-90, 90)
+        geom = gpd.points_from_xy(lon.where(ok, 0), lat.where(ok, 0))
+        gdf = gpd.GeoDataFrame(df, geometry=list(geom), crs=settings.default_crs)
+        gdf.loc[~ok, "geometry"] = None
+        excl = _exclusion_column(gdf)
+        excl[~ok.to_numpy()] = [
+            f"no usable coordinates in {p.name} row {i + 2} ({lon_c}, {lat_c})"
+            for i in np.flatnonzero(~ok)
+        ]
+        gdf["exclusion"] = _as_string(excl, gdf.index)
+    else:
+        try:
+            gdf = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
+        except Exception as exc:
+            raise InputError(f"{p}: not a readable GeoPackage/GeoJSON ({exc})") from exc
+        if gdf.crs is None:
+            raise InputError(f"{p}: the layer has no CRS; write it with one (EPSG:4326)")
+        gdf = gdf.to_crs(settings.default_crs)
+        empty = gdf.geometry.isna() | gdf.geometry.is_empty
+        not_point = ~empty & (gdf.geometry.geom_type != "Point")
+        gdf.loc[not_point, "geometry"] = gdf.geometry[not_point].representative_point()
+        excl = _exclusion_column(gdf)
+        excl[empty.to_numpy()] = [
+            f"empty geometry in {p.name} feature {i}" for i in np.flatnonzero(empty)
+        ]
+        gdf["exclusion"] = _as_string(excl, gdf.index)
+    if id_col is None:
+        id_col = next((c for c in ("id", "site_id", "insee_com", "code") if c in gdf.columns), None)
+    if id_col is not None and id_col not in gdf.columns:
+        raise InputError(f"{p}: id column {id_col!r} not found; columns are {list(gdf.columns)}")
+    gdf["id"] = gdf[id_col].astype(str) if id_col else [str(i) for i in range(len(gdf))]
+    if gdf["id"].duplicated().any():
+        dup = gdf.loc[gdf["id"].duplicated(), "id"].head(5).tolist()
+        raise InputError(f"{p}: identifiers must be unique; repeated: {dup}")
+    return gdf
+
+
+def _to_metric(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    tr = Transformer.from_crs(settings.default_crs, settings.metric_crs, always_xy=True)
+    x, y = tr.transform(lon, lat)
+    return np.column_stack([x, y])
+
+
+def snap(
+    graph: RoutingGraph,
+    points: gpd.GeoDataFrame,
+    *,
+    tolerance_m: float | None = None,
+    speed_kmh: float | None = None,
+) -> gpd.GeoDataFrame:
+    """Snap points to the nearest road vertex of the graph's largest strongly connected component.
+
+    Parameters
+    ----------
+    graph
+        Routing graph.
+    points
+        Point GeoDataFrame (any CRS); rows whose ``exclusion`` is set are left alone.
+    tolerance_m
+        Maximum snapping distance (m); default :data:`msapgeo.settings.snap_tolerance_m`.
+    speed_kmh
+        Speed of the off-network leg; default :data:`msapgeo.settings.offnetwork_speed_kmh`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Copy of ``points`` with ``node_osmid`` (``-1`` when not snapped), ``snap_m``,
+        ``snap_time_s`` and ``exclusion``.
+    """
+    tol = settings.snap_tolerance_m if tolerance_m is None else tolerance_m
+    spd = settings.offnetwork_speed_kmh if speed_kmh is None else speed_kmh
+    if spd <= 0:
+        raise InputError(f"off-network speed must be positive, got {spd} km/h")
+    out = points.to_crs(settings.default_crs) if points.crs else points.copy()
+    if points.crs is None:
+        raise InputError("points have no CRS; set one (EPSG:4326 for lon/lat)")
+    out = out.copy()
+    excl = _exclusion_column(out)
+    geom = out.geometry
+    missing = (geom.isna() | geom.is_empty).to_numpy()
+    excl[missing & pd.isna(excl)] = "no coordinates"
+    todo = np.flatnonzero(pd.isna(excl))
+    node = np.full(len(out), -1, dtype=np.int64)
+    snap_m = np.full(len(out), np.nan)
+    mask = graph.vx_in_lscc
+    if len(todo) and mask.any():
+        vx = np.flatnonzero(mask)
+        tree = cKDTree(_to_metric(graph.vx_lon[vx], graph.vx_lat[vx]))
+        xy = _to_metric(geom.x.to_numpy()[todo], geom.y.to_numpy()[todo])
+        finite = np.isfinite(xy).all(axis=1)
+        d = np.full(len(todo), np.inf)
+        j = np.zeros(len(todo), dtype=np.int64)
+        if finite.any():
+            d[finite], j[finite] = tree.query(xy[finite])
+        snap_m[todo] = d
+        near = d <= tol
+        node[todo[near]] = graph.vx_osmid[vx[j[near]]]
+        far = todo[~near]
+        excl[far] = [
+            f"too far from the road network ({snap_m[i]:,.0f} m > {tol:,.0f} m)"
+            if np.isfinite(snap_m[i])
+            else "coordinates outside the metric CRS"
+            for i in far
+        ]
+    elif len(todo):
+        excl[todo] = "the graph has no strongly connected road network"
+    out["node_osmid"] = node
+    out["snap_m"] = snap_m
+    out["snap_time_s"] = np.where(node >= 0, snap_m / (spd / 3.6), np.nan)
+    out["exclusion"] = _as_string(excl, out.index)
+    return out

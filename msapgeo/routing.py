@@ -1,0 +1,403 @@
+"""Nearest site, origin × site matrices and isochrones on ``scipy.sparse.csgraph``.
+
+Every function routes *towards* the sites on the reversed graph: one multi-source
+Dijkstra from all sites gives, for every node, the travel time to its nearest site
+(the trip a resident makes), never a loop over origins.
+
+Off-network legs are part of the graph: each site is a virtual node joined to its
+snapped vertex by an edge of ``snap_time_s``, so sites sharing a vertex or lying at
+different distances from the road are ranked exactly; each origin adds its own
+``snap_time_s``. Times are in minutes (``time_min``), distances in kilometres along
+the fastest route, off-network legs included (``dist_km``). Unreachable pairs give NaN
+and ``reachable=False``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from msapgeo.errors import InputError
+from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph
+from msapgeo.places import snap
+
+
+@dataclass
+class _Problem:
+    """Origins and sites attached to a graph split at their vertices."""
+
+    graph: RoutingGraph
+    origins: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    o_rows: np.ndarray  # positions of routable origins in `origins`
+    o_node: np.ndarray
+    o_time_s: np.ndarray
+    o_len_m: np.ndarray
+    s_rows: np.ndarray  # positions of routable sites in `sites`
+    s_node: np.ndarray
+    s_time_s: np.ndarray
+    s_len_m: np.ndarray
+    site_ids: np.ndarray  # ids of routable sites
+    A: sparse.csr_matrix  # reversed graph + one virtual node per routable site
+    A_len: np.ndarray  # edge lengths aligned with A.data
+
+    @property
+    def n(self) -> int:
+        return self.graph.n_nodes
+
+    @property
+    def virtual(self) -> np.ndarray:
+        return self.n + np.arange(len(self.s_rows))
+
+
+def _ids(gdf: pd.DataFrame, col: str | None, default_prefix: str) -> np.ndarray:
+    if col is not None:
+        if col not in gdf.columns:
+            raise InputError(f"id column {col!r} not in {list(gdf.columns)}")
+        return gdf[col].astype(str).to_numpy()
+    for c in ("site_id", "insee_com", "id"):
+        if c in gdf.columns:
+            return gdf[c].astype(str).to_numpy()
+    return np.array([f"{default_prefix}{i}" for i in range(len(gdf))])
+
+
+def _ensure_snapped(graph: RoutingGraph, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return gdf if "node_osmid" in gdf.columns else snap(graph, gdf)
+
+
+def _prepare(
+    graph: RoutingGraph,
+    origins: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    site_id: str | None,
+) -> _Problem:
+    origins = _ensure_snapped(graph, origins)
+    sites = _ensure_snapped(graph, sites)
+    s_ok = (sites["node_osmid"].to_numpy() >= 0) & sites["exclusion"].isna().to_numpy()
+    o_ok = (origins["node_osmid"].to_numpy() >= 0) & origins["exclusion"].isna().to_numpy()
+    s_rows, o_rows = np.flatnonzero(s_ok), np.flatnonzero(o_ok)
+    g = graph.with_nodes(
+        np.concatenate(
+            [origins["node_osmid"].to_numpy()[o_rows], sites["node_osmid"].to_numpy()[s_rows]]
+        )
+    )
+    o_node = g.node_index(origins["node_osmid"].to_numpy()[o_rows])
+    s_node = g.node_index(sites["node_osmid"].to_numpy()[s_rows])
+    if (o_node < 0).any() or (s_node < 0).any():
+        raise InputError("snapped vertices are not in this graph: snap with the same graph")
+    s_time = sites["snap_time_s"].to_numpy(float)[s_rows]
+    s_len = sites["snap_m"].to_numpy(float)[s_rows]
+    A, A_len = _augment(g, s_node, s_time, s_len)
+    return _Problem(
+        graph=g,
+        origins=origins,
+        sites=sites,
+        o_rows=o_rows,
+        o_node=o_node,
+        o_time_s=origins["snap_time_s"].to_numpy(float)[o_rows],
+        o_len_m=origins["snap_m"].to_numpy(float)[o_rows],
+        s_rows=s_rows,
+        s_node=s_node,
+        s_time_s=s_time,
+        s_len_m=s_len,
+        site_ids=_ids(sites, site_id, "site")[s_rows],
+        A=A,
+        A_len=A_len,
+    )
+
+
+def _augment(
+    g: RoutingGraph, s_node: np.ndarray, s_time: np.ndarray, s_len: np.ndarray
+) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Reversed CSR plus one virtual row per site (virtual → snapped node)."""
+    R = g.csr_reverse
+    R_len = g.csr_reverse_length
+    n, k = g.n_nodes, len(s_node)
+    indptr = np.concatenate([R.indptr, R.indptr[-1] + np.arange(1, k + 1)])
+    indices = np.concatenate([R.indices, s_node]).astype(R.indices.dtype, copy=False)
+    data = np.concatenate([R.data, np.maximum(s_time, MIN_WEIGHT_S)])
+    A = sparse.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
+    return A, np.concatenate([R_len, s_len])
+
+
+def _edge_lookup(A: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Position in ``A.data`` of edges (rows[i] → cols[i]); A must have sorted indices."""
+    starts = A.indptr[rows]
+    ends = A.indptr[rows + 1]
+    pos = np.empty(len(rows), dtype=np.int64)
+    # rows are short: a vectorised search within each row's sorted column slice
+    keys = A.indices.astype(np.int64) + np.repeat(
+        np.arange(A.shape[0], dtype=np.int64) * A.shape[0], np.diff(A.indptr)
+    )
+    target = rows.astype(np.int64) * A.shape[0] + cols
+    pos[:] = np.searchsorted(keys, target)
+    ok = (pos >= starts) & (pos < ends)
+    if not ok.all():  # pragma: no cover - a predecessor is always an edge
+        raise RuntimeError("predecessor edge not found in the graph")
+    return pos
+
+
+def _path_lengths(P: _Problem, pred: np.ndarray) -> np.ndarray:
+    """Length (m) of the tree path from its root to every node, by pointer doubling.
+
+    Parameters
+    ----------
+    P
+        Problem (graph A and lengths).
+    pred
+        Predecessor array(s) from csgraph, shape ``(N,)`` or ``(b, N)``.
+    """
+    pred2 = np.atleast_2d(pred)
+    N = pred2.shape[1]
+    self_idx = np.broadcast_to(np.arange(N), pred2.shape)
+    has = pred2 >= 0
+    par = np.where(has, pred2, self_idx)
+    acc = np.zeros(pred2.shape)
+    if has.any():
+        pos = _edge_lookup(P.A, pred2[has], self_idx[has])
+        acc[has] = P.A_len[pos]
+    while True:
+        nxt = np.take_along_axis(par, par, axis=1)
+        if np.array_equal(nxt, par):
+            break
+        acc = acc + np.take_along_axis(acc, par, axis=1)
+        par = nxt
+    return acc.reshape(pred.shape)
+
+
+def nearest_site(
+    graph: RoutingGraph,
+    origins: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    site_id: str | None = None,
+    second: bool = True,
+    distances: bool = True,
+) -> gpd.GeoDataFrame:
+    """Travel time from every origin to its nearest site, by one multi-source Dijkstra.
+
+    Parameters
+    ----------
+    graph
+        Routing graph.
+    origins, sites
+        Point GeoDataFrames, snapped (:func:`msapgeo.places.snap`) or not (snapped here).
+        Rows with an ``exclusion`` are kept in the output, not routed.
+    site_id
+        Column of ``sites`` holding identifiers (default ``site_id``, ``insee_com``,
+        ``id``, else the row number).
+    second
+        Also give the second nearest site and its time (one more Dijkstra, restricted
+        to each nearest site's catchment, exact).
+    distances
+        Give the length of the fastest route (``dist_km``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``origins`` with added columns ``site_id``, ``time_min``, ``dist_km``,
+        ``reachable``, ``site2_id``, ``time2_min`` and an updated ``exclusion``.
+
+    Notes
+    -----
+    The second nearest site of an origin *v* whose nearest site is *s* is reached by a
+    path that stays inside the catchment of *s* up to a last node *x* and then takes an
+    edge *x → y* into another catchment, after which it follows *y*'s fastest route.
+    Seeding every such *x* with ``w(x, y) + t₁(y)`` (minimised over its edges) and running
+    Dijkstra on the catchment-internal edges only gives the exact second time.
+    """
+    P = _prepare(graph, origins, sites, site_id)
+    out = P.origins.copy()
+    n_o = len(out)
+    time_s = np.full(n_o, np.nan)
+    dist_m = np.full(n_o, np.nan)
+    site = np.full(n_o, None, dtype=object)
+    time2_s = np.full(n_o, np.nan)
+    site2 = np.full(n_o, None, dtype=object)
+    if len(P.s_rows) == 0:
+        raise InputError("no site could be placed on the network (see their exclusion column)")
+    dist, pred, src = csgraph.dijkstra(
+        P.A, directed=True, indices=P.virtual, min_only=True, return_predecessors=True
+    )
+    t = dist[P.o_node]
+    reach = np.isfinite(t)
+    rows = P.o_rows[reach]
+    time_s[rows] = t[reach] + P.o_time_s[reach]
+    site[rows] = P.site_ids[src[P.o_node[reach]] - P.n]
+    if distances:
+        tree_len = _path_lengths(P, pred)
+        dist_m[rows] = tree_len[P.o_node[reach]] + P.o_len_m[reach]
+    if second and len(P.s_rows) > 1:
+        d2, lab2 = _second(P, dist, src)
+        t2 = d2[P.o_node]
+        ok2 = np.isfinite(t2)
+        time2_s[P.o_rows[ok2]] = t2[ok2] + P.o_time_s[ok2]
+        site2[P.o_rows[ok2]] = P.site_ids[lab2[P.o_node[ok2]] - P.n]
+    excl = out["exclusion"].astype("string")
+    unreachable = P.o_rows[~reach]
+    excl.iloc[unreachable] = "no site reachable by road from this origin"
+    out["site_id"] = site
+    out["time_min"] = time_s / 60.0
+    out["dist_km"] = dist_m / 1000.0
+    out["reachable"] = np.isfinite(time_s)
+    out["site2_id"] = site2
+    out["time2_min"] = time2_s / 60.0
+    out["exclusion"] = excl
+    return out
+
+
+def _second(P: _Problem, dist: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Second-nearest time and site label (virtual node) of every node."""
+    A = P.A.tocoo()
+    r, c, w = A.row, A.col, A.data
+    finite = np.isfinite(dist[r]) & np.isfinite(dist[c]) & (src[r] >= 0) & (src[c] >= 0)
+    boundary = finite & (src[r] != src[c])
+    inside = finite & (src[r] == src[c])
+    # seed value of node c: min over boundary edges (r -> c in A, i.e. c -> r by road)
+    cand = dist[r[boundary]] + w[boundary]
+    tgt = c[boundary]
+    lab = src[r[boundary]]
+    order = np.lexsort((cand, tgt))
+    tgt, cand, lab = tgt[order], cand[order], lab[order]
+    first = np.ones(len(tgt), bool)
+    first[1:] = tgt[1:] != tgt[:-1]
+    seeds, seed_val, seed_lab = tgt[first], cand[first], lab[first]
+    N = A.shape[0]
+    m = len(seeds)
+    if m == 0:
+        return np.full(N, np.inf), np.full(N, -1)
+    rows = np.concatenate([r[inside], N + np.arange(m)])
+    cols = np.concatenate([c[inside], seeds])
+    data = np.concatenate([w[inside], np.maximum(seed_val, MIN_WEIGHT_S)])
+    B = sparse.csr_matrix((data, (rows, cols)), shape=(N + m, N + m))
+    d2, src2 = _dijkstra_sources(B, N + np.arange(m))
+    d2 = d2[:N]
+    label = np.full(N, -1)
+    ok = src2[:N] >= 0
+    label[ok] = seed_lab[src2[:N][ok] - N]
+    return d2, label
+
+
+def _dijkstra_sources(B: sparse.csr_matrix, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    d, _, s = csgraph.dijkstra(
+        B, directed=True, indices=indices, min_only=True, return_predecessors=True
+    )
+    return d, s
+
+
+@dataclass
+class ODMatrix:
+    """Origin × site travel times and distances.
+
+    Attributes
+    ----------
+    origin_ids, site_ids
+        Row and column labels (all origins and sites given, routable or not).
+    time_min
+        ``(n_origins, n_sites)`` minutes, NaN where unreachable or excluded.
+    dist_km
+        Same shape, length of the fastest route, or ``None`` when not asked.
+    """
+
+    origin_ids: np.ndarray
+    site_ids: np.ndarray
+    time_min: np.ndarray
+    dist_km: np.ndarray | None
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: ``origin_id``, ``site_id``, ``time_min``, ``dist_km``, ``reachable``."""
+        no, ns = self.time_min.shape
+        df = pd.DataFrame(
+            {
+                "origin_id": np.repeat(self.origin_ids, ns),
+                "site_id": np.tile(self.site_ids, no),
+                "time_min": self.time_min.ravel(),
+            }
+        )
+        if self.dist_km is not None:
+            df["dist_km"] = self.dist_km.ravel()
+        df["reachable"] = df["time_min"].notna()
+        return df
+
+
+def od_matrix(
+    graph: RoutingGraph,
+    origins: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    origin_id: str | None = None,
+    site_id: str | None = None,
+    distances: bool = True,
+    batch: int = 64,
+) -> ODMatrix:
+    """Travel times (and distances) of every origin to every site.
+
+    One Dijkstra per site on the reversed graph (batched), reading the origins' columns.
+
+    Parameters
+    ----------
+    graph
+        Routing graph.
+    origins, sites
+        Point GeoDataFrames, snapped or not.
+    origin_id, site_id
+        Identifier columns.
+    distances
+        Also give route lengths.
+    batch
+        Sites per csgraph call (bounds memory to ``batch × n_nodes``).
+
+    Returns
+    -------
+    ODMatrix
+    """
+    P = _prepare(graph, origins, sites, site_id)
+    n_o, n_s = len(P.origins), len(P.sites)
+    T = np.full((n_o, n_s), np.nan)
+    D = np.full((n_o, n_s), np.nan) if distances else None
+    virtual = P.virtual
+    for start in range(0, len(virtual), batch):
+        idx = virtual[start : start + batch]
+        if distances:
+            dist, pred = csgraph.dijkstra(P.A, directed=True, indices=idx, return_predecessors=True)
+        else:
+            dist = csgraph.dijkstra(P.A, directed=True, indices=idx)
+        cols = P.s_rows[start : start + batch]
+        t = dist[:, P.o_node].T + P.o_time_s[:, None]
+        T[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), t / 60.0, np.nan)
+        if D is not None:
+            lengths = _path_lengths(P, pred)
+            d = lengths[:, P.o_node].T + P.o_len_m[:, None]
+            D[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), d / 1000.0, np.nan)
+    return ODMatrix(
+        origin_ids=_ids(P.origins, origin_id, "origin"),
+        site_ids=_ids(P.sites, site_id, "site"),
+        time_min=T,
+        dist_km=D,
+    )
+
+
+def node_times(graph: RoutingGraph, sites: gpd.GeoDataFrame) -> tuple[RoutingGraph, np.ndarray]:
+    """Travel time (minutes) from every node of the graph to its nearest site.
+
+    Returns
+    -------
+    (RoutingGraph, numpy.ndarray)
+        The graph split at the sites' vertices and the time of each of its nodes.
+    """
+    empty = gpd.GeoDataFrame(
+        {"exclusion": pd.Series([], dtype="string")}, geometry=[], crs=sites.crs
+    )
+    empty["node_osmid"] = np.zeros(0, np.int64)
+    empty["snap_m"] = np.zeros(0)
+    empty["snap_time_s"] = np.zeros(0)
+    P = _prepare(graph, empty, sites, None)
+    if len(P.s_rows) == 0:
+        raise InputError("no site could be placed on the network")
+    dist = csgraph.dijkstra(P.A, directed=True, indices=P.virtual, min_only=True)
+    return P.graph, dist[: P.n] / 60.0
