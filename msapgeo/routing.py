@@ -120,7 +120,9 @@ def _augment(
     n, k = g.n_nodes, len(s_node)
     indptr = np.concatenate([R.indptr, R.indptr[-1] + np.arange(1, k + 1)])
     indices = np.concatenate([R.indices, s_node]).astype(R.indices.dtype, copy=False)
-    data = np.concatenate([R.data, np.maximum(s_time, MIN_WEIGHT_S)])
+    # every virtual edge carries the same extra MIN_WEIGHT_S (csgraph needs positive
+    # weights), taken off again below: rankings and times stay exact.
+    data = np.concatenate([R.data, s_time + MIN_WEIGHT_S])
     A = sparse.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
     return A, np.concatenate([R_len, s_len])
 
@@ -224,7 +226,7 @@ def nearest_site(
     dist, pred, src = csgraph.dijkstra(
         P.A, directed=True, indices=P.virtual, min_only=True, return_predecessors=True
     )
-    t = dist[P.o_node]
+    t = dist[P.o_node] - MIN_WEIGHT_S
     reach = np.isfinite(t)
     rows = P.o_rows[reach]
     time_s[rows] = t[reach] + P.o_time_s[reach]
@@ -234,7 +236,7 @@ def nearest_site(
         dist_m[rows] = tree_len[P.o_node[reach]] + P.o_len_m[reach]
     if second and len(P.s_rows) > 1:
         d2, lab2 = _second(P, dist, src)
-        t2 = d2[P.o_node]
+        t2 = d2[P.o_node] - MIN_WEIGHT_S
         ok2 = np.isfinite(t2)
         time2_s[P.o_rows[ok2]] = t2[ok2] + P.o_time_s[ok2]
         site2[P.o_rows[ok2]] = P.site_ids[lab2[P.o_node[ok2]] - P.n]
@@ -273,7 +275,7 @@ def _second(P: _Problem, dist: np.ndarray, src: np.ndarray) -> tuple[np.ndarray,
         return np.full(N, np.inf), np.full(N, -1)
     rows = np.concatenate([r[inside], N + np.arange(m)])
     cols = np.concatenate([c[inside], seeds])
-    data = np.concatenate([w[inside], np.maximum(seed_val, MIN_WEIGHT_S)])
+    data = np.concatenate([w[inside], seed_val])  # seed_val >= MIN_WEIGHT_S > 0
     B = sparse.csr_matrix((data, (rows, cols)), shape=(N + m, N + m))
     d2, src2 = _dijkstra_sources(B, N + np.arange(m))
     d2 = d2[:N]
@@ -368,7 +370,7 @@ def od_matrix(
         else:
             dist = csgraph.dijkstra(P.A, directed=True, indices=idx)
         cols = P.s_rows[start : start + batch]
-        t = dist[:, P.o_node].T + P.o_time_s[:, None]
+        t = dist[:, P.o_node].T - MIN_WEIGHT_S + P.o_time_s[:, None]
         T[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), t / 60.0, np.nan)
         if D is not None:
             lengths = _path_lengths(P, pred)
@@ -400,4 +402,4 @@ def node_times(graph: RoutingGraph, sites: gpd.GeoDataFrame) -> tuple[RoutingGra
     if len(P.s_rows) == 0:
         raise InputError("no site could be placed on the network")
     dist = csgraph.dijkstra(P.A, directed=True, indices=P.virtual, min_only=True)
-    return P.graph, dist[: P.n] / 60.0
+    return P.graph, (dist[: P.n] - MIN_WEIGHT_S) / 60.0

@@ -1,0 +1,258 @@
+"""End-to-end access runs: OSM extract + origins + sites → nearest-site table.
+
+This module only chains the stages (network → places → routing) and collects every
+excluded row with its reason; it computes nothing of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from msapgeo import datasets, settings
+from msapgeo.errors import InputError
+from msapgeo.graph import RoutingGraph
+from msapgeo.network import OSMFeatures, graph_from_osm, read_features
+from msapgeo.places import origins_from_communes, snap
+from msapgeo.routing import nearest_site
+from msapgeo.speeds import SpeedModel
+
+
+@dataclass
+class AccessResult:
+    """Result of an access run.
+
+    Attributes
+    ----------
+    graph
+        The routing graph used.
+    origins
+        One row per origin with ``site_id``, ``time_min``, ``dist_km``, ``reachable``,
+        ``site2_id``, ``time2_min``, ``snap_m``, ``exclusion``.
+    sites
+        One row per site with ``node_osmid``, ``snap_m`` and ``exclusion``.
+    meta
+        Run metadata (inputs, settings, timings), written into every output.
+    """
+
+    graph: RoutingGraph
+    origins: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exclusions(self) -> pd.DataFrame:
+        """Every origin or site left out of the routing, with its reason."""
+        return exclusions_table(origins=self.origins, sites=self.sites)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts, median and maximum time (minutes), unreachable origins."""
+        o = self.origins
+        t = o["time_min"].dropna()
+        return {
+            "origins": len(o),
+            "origins_routed": int(o["reachable"].sum()),
+            "origins_excluded": int(o["exclusion"].notna().sum()),
+            "sites": len(self.sites),
+            "sites_routed": int(self.sites["exclusion"].isna().sum()),
+            "median_time_min": float(t.median()) if len(t) else float("nan"),
+            "max_time_min": float(t.max()) if len(t) else float("nan"),
+            "unreachable": int(
+                o["exclusion"].astype(str).str.startswith("no site reachable").sum()
+            ),
+        }
+
+
+def exclusions_table(**frames: pd.DataFrame) -> pd.DataFrame:
+    """Stack the excluded rows of several frames: ``kind``, ``id``, ``name``, ``reason``."""
+    rows = []
+    for kind, df in frames.items():
+        if "exclusion" not in df.columns:
+            continue
+        sel = df[df["exclusion"].notna()]
+        ids = _first_col(sel, ("insee_com", "id", "site_id", "osm_id"))
+        names = _first_col(sel, ("name", "nom"))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "kind": kind,
+                    "id": ids.astype(str).to_numpy(),
+                    "name": names.astype(str).to_numpy(),
+                    "reason": sel["exclusion"].astype(str).to_numpy(),
+                }
+            )
+        )
+    if not rows:
+        return pd.DataFrame(columns=["kind", "id", "name", "reason"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def _first_col(df: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
+    for n in names:
+        if n in df.columns:
+            return df[n]
+    return pd.Series([str(i) for i in df.index], index=df.index)
+
+
+def graph_cache_path(osm_path: str | Path, model: SpeedModel | None, network_type: str) -> Path:
+    """Cache file of the graph built from an extract with a speed model."""
+    sha = datasets.sha256_file(osm_path)[:16]
+    m = json.dumps((model or SpeedModel()).to_dict(), sort_keys=True)
+    key = hashlib.sha256(m.encode()).hexdigest()[:8]
+    return datasets.cache_dir() / "graphs" / f"{sha}-{network_type}-{key}.npz"
+
+
+def load_graph(
+    osm_path: str | Path,
+    *,
+    model: SpeedModel | None = None,
+    network_type: str | None = None,
+    features: OSMFeatures | None = None,
+    cache: bool = True,
+    progress: bool | None = None,
+) -> RoutingGraph:
+    """Build the graph of an extract, or load it from the cache when built before.
+
+    Parameters
+    ----------
+    osm_path
+        OSM extract.
+    model
+        Speed table.
+    network_type
+        ``"drive"`` or ``"drive_service"``.
+    features
+        Features already read from the extract (built-up areas).
+    cache
+        Read and write the cache (:func:`msapgeo.datasets.cache_dir` ``/graphs``).
+    progress
+        Progress bars.
+    """
+    nt = network_type or settings.network_type
+    path = graph_cache_path(osm_path, model, nt)
+    if cache and path.is_file():
+        try:
+            return RoutingGraph.load(path)
+        except InputError:
+            path.unlink()
+    g = graph_from_osm(osm_path, network_type=nt, model=model, features=features, progress=progress)
+    if cache:
+        g.save(path)
+    return g
+
+
+def run_access(
+    graph: RoutingGraph,
+    origins: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    site_id: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> AccessResult:
+    """Snap origins and sites and route every origin to its nearest site.
+
+    Parameters
+    ----------
+    graph
+        Routing graph.
+    origins, sites
+        Point GeoDataFrames; rows with an ``exclusion`` are carried, not routed.
+    site_id
+        Identifier column of the sites.
+    meta
+        Metadata to carry into outputs.
+    """
+    t0 = time.perf_counter()
+    o = snap(graph, origins)
+    s = snap(graph, sites)
+    res = nearest_site(graph, o, s, site_id=site_id)
+    info = {
+        "profile": graph.meta.get("profile", "legal"),
+        "graph": {k: graph.meta.get(k) for k in ("source_file", "source_sha256", "osm_timestamp")},
+        "snap_tolerance_m": settings.snap_tolerance_m,
+        "offnetwork_speed_kmh": settings.offnetwork_speed_kmh,
+        "routing_s": round(time.perf_counter() - t0, 3),
+        **(meta or {}),
+    }
+    return AccessResult(graph=graph, origins=res, sites=s, meta=info)
+
+
+def demo_places(features: OSMFeatures) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Origins and sites of the offline test region, read from the extract itself.
+
+    Origins are the populated ``place=*`` nodes (:data:`msapgeo.settings.
+    populated_place_values`) with their ``population`` tag when present; sites are the
+    town halls and post offices (nodes, and areas at a representative point).
+
+    Returns
+    -------
+    (origins, sites)
+        ``origins``: ``id`` (``node/<osm id>``), ``name``, ``place``, ``population``;
+        ``sites``: ``site_id`` (``<amenity>/<osm type>/<osm id>``), ``name``,
+        ``amenity``, ``operator``.
+    """
+    pl = features.places
+    origins = pl[pl["place"].isin(settings.populated_place_values)].copy()
+    origins.insert(0, "id", "node/" + origins["osm_id"].astype(str))
+    origins = origins.drop(columns=["population_tag"]).reset_index(drop=True)
+    am = features.amenities.copy()
+    am.insert(0, "site_id", am["amenity"] + "/" + am["osm_type"] + "/" + am["osm_id"].astype(str))
+    return origins, am.reset_index(drop=True)
+
+
+def covered_by_graph(
+    graph: RoutingGraph, points: gpd.GeoSeries, margin_m: float = 2_000
+) -> np.ndarray:
+    """Tell which points lie inside the extent of the graph (convex hull plus a margin)."""
+    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([graph.vx_lon, graph.vx_lat])))
+    hull_m = gpd.GeoSeries([hull], crs=settings.default_crs).to_crs(settings.metric_crs)
+    zone = hull_m.buffer(margin_m).iloc[0]
+    pts = points.to_crs(settings.metric_crs)
+    return np.asarray(pts.within(zone))
+
+
+def departement_inputs(
+    dep: str, *, neighbours: tuple[str, ...] | None = None, vintage: str = "2024"
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Origins (communes of the département) and sites (France services of it and its neighbours).
+
+    Parameters
+    ----------
+    dep
+        Département code.
+    neighbours
+        Départements whose sites count too (default :data:`msapgeo.datasets.NEIGHBOURS`).
+    vintage
+        France services list vintage.
+
+    Returns
+    -------
+    (origins, sites)
+        Origins at town halls (``point_source`` recorded) with INSEE population 2021;
+        sites with ``type_fs`` and ``format_fs``.
+    """
+    dep = datasets.normalise_dep(dep)
+    nb = datasets.NEIGHBOURS.get(dep, ()) if neighbours is None else neighbours
+    communes = datasets.load_communes(dep)
+    pop = datasets.load_population("2021")[["insee_com", "population"]]
+    origins = origins_from_communes(communes).merge(pop, on="insee_com", how="left")
+    fs = datasets.load_france_services(vintage)
+    sites = fs[fs["insee_dep"].isin([dep, *nb])].reset_index(drop=True)
+    return gpd.GeoDataFrame(origins, geometry="geometry", crs=settings.default_crs), sites
+
+
+def demo_inputs(
+    osm_path: str | Path | None = None, *, progress: bool | None = None
+) -> tuple[Path, OSMFeatures]:
+    """The Andorra 2025 extract (through the data layer) and its features."""
+    p = Path(osm_path) if osm_path else datasets.fetch("osm_andorra_2025")
+    return p, read_features(p, progress=progress)
