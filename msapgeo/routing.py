@@ -127,49 +127,47 @@ def _augment(
     return A, np.concatenate([R_len, s_len])
 
 
-def _edge_lookup(A: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Position in ``A.data`` of edges (rows[i] → cols[i]); A must have sorted indices."""
-    starts = A.indptr[rows]
-    ends = A.indptr[rows + 1]
-    pos = np.empty(len(rows), dtype=np.int64)
-    # rows are short: a vectorised search within each row's sorted column slice
-    keys = A.indices.astype(np.int64) + np.repeat(
-        np.arange(A.shape[0], dtype=np.int64) * A.shape[0], np.diff(A.indptr)
-    )
-    target = rows.astype(np.int64) * A.shape[0] + cols
-    pos[:] = np.searchsorted(keys, target)
-    ok = (pos >= starts) & (pos < ends)
-    if not ok.all():  # pragma: no cover - a predecessor is always an edge
-        raise RuntimeError("predecessor edge not found in the graph")
-    return pos
+def _edge_keys(A: sparse.csr_matrix) -> np.ndarray:
+    """Sorted keys ``row * N + col`` of the entries of a canonical CSR matrix."""
+    rows = np.repeat(np.arange(A.shape[0], dtype=np.int64), np.diff(A.indptr))
+    return rows * A.shape[0] + A.indices
 
 
-def _path_lengths(P: _Problem, pred: np.ndarray) -> np.ndarray:
-    """Length (m) of the tree path from its root to every node, by pointer doubling.
+def _path_lengths(P: _Problem, pred: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Length (m) of the tree path from its root (a virtual site) to each target node.
+
+    Walks the predecessor tree from the targets only, all of them at once, one edge per
+    step; the number of steps is the depth of the deepest target.
 
     Parameters
     ----------
     P
-        Problem (graph A and lengths).
+        Problem (graph A and its edge lengths).
     pred
-        Predecessor array(s) from csgraph, shape ``(N,)`` or ``(b, N)``.
+        Predecessors from csgraph, shape ``(N,)`` or ``(b, N)``.
+    targets
+        Node indices whose path length is wanted.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(targets),)`` or ``(b, len(targets))``; 0 where there is no path.
     """
     pred2 = np.atleast_2d(pred)
-    N = pred2.shape[1]
-    self_idx = np.broadcast_to(np.arange(N), pred2.shape)
-    has = pred2 >= 0
-    par = np.where(has, pred2, self_idx)
-    acc = np.zeros(pred2.shape)
-    if has.any():
-        pos = _edge_lookup(P.A, pred2[has], self_idx[has])
-        acc[has] = P.A_len[pos]
-    while True:
-        nxt = np.take_along_axis(par, par, axis=1)
-        if np.array_equal(nxt, par):
-            break
-        acc = acc + np.take_along_axis(acc, par, axis=1)
-        par = nxt
-    return acc.reshape(pred.shape)
+    keys = _edge_keys(P.A)
+    N = P.A.shape[0]
+    b = pred2.shape[0]
+    cur = np.broadcast_to(np.asarray(targets, np.int64), (b, len(targets))).copy()
+    acc = np.zeros(cur.shape)
+    rows = np.repeat(np.arange(b), len(targets)).reshape(cur.shape)
+    active = pred2[rows, cur] >= 0
+    while active.any():
+        c = cur[active]
+        p = pred2[rows[active], c].astype(np.int64)
+        acc[active] += P.A_len[np.searchsorted(keys, p * N + c)]
+        cur[active] = p
+        active[active] = pred2[rows[active], p] >= 0
+    return acc.reshape(len(targets)) if pred.ndim == 1 else acc
 
 
 def nearest_site(
@@ -232,8 +230,8 @@ def nearest_site(
     time_s[rows] = t[reach] + P.o_time_s[reach]
     site[rows] = P.site_ids[src[P.o_node[reach]] - P.n]
     if distances:
-        tree_len = _path_lengths(P, pred)
-        dist_m[rows] = tree_len[P.o_node[reach]] + P.o_len_m[reach]
+        tree_len = _path_lengths(P, pred, P.o_node[reach])
+        dist_m[rows] = tree_len + P.o_len_m[reach]
     if second and len(P.s_rows) > 1:
         d2, lab2 = _second(P, dist, src)
         t2 = d2[P.o_node] - MIN_WEIGHT_S
@@ -255,28 +253,32 @@ def nearest_site(
 
 def _second(P: _Problem, dist: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Second-nearest time and site label (virtual node) of every node."""
-    A = P.A.tocoo()
-    r, c, w = A.row, A.col, A.data
-    finite = np.isfinite(dist[r]) & np.isfinite(dist[c]) & (src[r] >= 0) & (src[c] >= 0)
-    boundary = finite & (src[r] != src[c])
-    inside = finite & (src[r] == src[c])
+    A = P.A
+    N = A.shape[0]
+    r = np.repeat(np.arange(N), np.diff(A.indptr))
+    c, w = A.indices, A.data
+    sr, sc = src[r], src[c]
+    finite = (sr >= 0) & (sc >= 0)
+    boundary = finite & (sr != sc)
+    inside = finite & (sr == sc)
     # seed value of node c: min over boundary edges (r -> c in A, i.e. c -> r by road)
     cand = dist[r[boundary]] + w[boundary]
     tgt = c[boundary]
-    lab = src[r[boundary]]
+    lab = sr[boundary]
     order = np.lexsort((cand, tgt))
     tgt, cand, lab = tgt[order], cand[order], lab[order]
     first = np.ones(len(tgt), bool)
     first[1:] = tgt[1:] != tgt[:-1]
     seeds, seed_val, seed_lab = tgt[first], cand[first], lab[first]
-    N = A.shape[0]
     m = len(seeds)
     if m == 0:
         return np.full(N, np.inf), np.full(N, -1)
-    rows = np.concatenate([r[inside], N + np.arange(m)])
-    cols = np.concatenate([c[inside], seeds])
+    # catchment-internal edges keep A's canonical order; one seed row per boundary node
+    counts = np.bincount(r[inside], minlength=N)
+    indptr = np.concatenate([[0], np.cumsum(counts), np.cumsum(counts)[-1] + np.arange(1, m + 1)])
+    indices = np.concatenate([c[inside], seeds]).astype(np.int32)
     data = np.concatenate([w[inside], seed_val])  # seed_val >= MIN_WEIGHT_S > 0
-    B = sparse.csr_matrix((data, (rows, cols)), shape=(N + m, N + m))
+    B = sparse.csr_matrix((data, indices, indptr), shape=(N + m, N + m))
     d2, src2 = _dijkstra_sources(B, N + np.arange(m))
     d2 = d2[:N]
     label = np.full(N, -1)
@@ -373,8 +375,8 @@ def od_matrix(
         t = dist[:, P.o_node].T - MIN_WEIGHT_S + P.o_time_s[:, None]
         T[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), t / 60.0, np.nan)
         if D is not None:
-            lengths = _path_lengths(P, pred)
-            d = lengths[:, P.o_node].T + P.o_len_m[:, None]
+            lengths = _path_lengths(P, pred, P.o_node)
+            d = lengths.T + P.o_len_m[:, None]
             D[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), d / 1000.0, np.nan)
     return ODMatrix(
         origin_ids=_ids(P.origins, origin_id, "origin"),
