@@ -12,7 +12,7 @@ export MSAPGEO_MIRROR := $(SHARED_DATA)
 endif
 endif
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean browser
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,16 @@ demo: install
 	$(BIN)/msapgeo demo --out out/demo
 
 lint: install
-	$(BIN)/ruff check msapgeo tests benchmarks
+	$(BIN)/ruff check msapgeo tests benchmarks notebooks
 	$(BIN)/mypy
 
-test: lint
+# Headless Chromium (Debian package) for the tests that render the maps and the report.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the rendering tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 bench: install

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from msapgeo import __version__, datasets, settings
+from msapgeo.diagnostic import Diagnostic, demo_origins_with_parishes, run_diagnostic
 from msapgeo.errors import InputError, MsapgeoError
+from msapgeo.indicators import load_mountain_list
 from msapgeo.pipeline import (
     AccessResult,
     covered_by_graph,
@@ -24,7 +26,7 @@ from msapgeo.pipeline import (
     run_access,
 )
 from msapgeo.places import read_points
-from msapgeo.report import format_summary, write_access
+from msapgeo.report import format_summary, write_access, write_diagnostic
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -46,6 +48,24 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-cache", action="store_true", help="rebuild the graph, do not cache it")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _diag_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--thresholds", default="20,30", help="gap thresholds in minutes (default 20,30)"
+    )
+    p.add_argument("--no-antennas", action="store_true", help="leave antennas out of the sites")
+    p.add_argument("--include-buses", action="store_true", help="count buses as fixed sites")
+
+
+def _thresholds(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(sorted(float(x) for x in text.split(",") if x.strip()))
+    except ValueError as exc:
+        raise InputError(f"--thresholds {text!r}: give minutes separated by commas") from exc
+    if not values or min(values) <= 0:
+        raise InputError(f"--thresholds {text!r}: give positive minutes, e.g. 20,30")
+    return values
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,10 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated départements whose sites count too (default: catalog's)",
     )
     d.add_argument("--fs-vintage", default="2024", choices=["2024", "2020"])
+    d.add_argument(
+        "--mountain",
+        type=Path,
+        default=None,
+        help="list of communes in zone de montagne (ANCT file or any table of INSEE codes)",
+    )
+    _diag_options(d)
     _common(d)
 
     m = sub.add_parser("demo", help="the whole pipeline offline on the Andorra 2025 extract")
     m.add_argument("--osm", type=Path, default=None, help="another extract to run the demo on")
+    _diag_options(m)
     _common(m)
 
     g = sub.add_parser("graph", help="build a routing graph and save it (.npz)")
@@ -97,10 +125,32 @@ def _apply_settings(args: argparse.Namespace) -> None:
         settings.progress = False
 
 
-def _finish(result: AccessResult, out: Path, t0: float) -> None:
+def _finish(
+    result: AccessResult,
+    out: Path,
+    t0: float,
+    diag: Diagnostic | None = None,
+    sources: Sequence[str] = (),
+) -> None:
     files = write_access(result, out)
     print(format_summary(result.summary()))
     print(f"graph: {result.graph!r}")
+    if diag is not None:
+        prov = datasets.provenance(sources) if sources else None
+        files.update(
+            {
+                f"diagnostic {k}": v
+                for k, v in write_diagnostic(diag, out / "diagnostic", provenance=prov).items()
+            }
+        )
+        kf = diag.key_figures()
+        th = diag.meta["thresholds_min"]
+        print(
+            "diagnostic: "
+            + ", ".join(f"{int(kf[f'gap_{x:g}min_communes'])} gap communes > {x:g} min" for x in th)
+        )
+        for note in diag.notes:
+            print(f"  note: {note}")
     print("written: " + ", ".join(str(p) for p in files.values()))
     print(f"done in {time.perf_counter() - t0:.1f} s")
 
@@ -137,8 +187,28 @@ def cmd_diagnose(args: argparse.Namespace) -> None:
             f"{osm}: the extract does not cover {len(missing)} of the {len(origins)} communes "
             f"of département {dep}: {names}"
         )
-    result = run_access(graph, origins, sites, site_id="site_id", meta={"departement": dep})
-    _finish(result, args.out, t0)
+    mountain = load_mountain_list(args.mountain) if args.mountain else None
+    diag = run_diagnostic(
+        graph,
+        origins,
+        sites,
+        density=datasets.load_density_grid(),
+        mountain=mountain,
+        include_antennas=not args.no_antennas,
+        include_buses=args.include_buses,
+        thresholds=_thresholds(args.thresholds),
+        meta={"departement": dep, "title": f"Diagnostic France services — département {dep}"},
+    )
+    assert diag.access is not None
+    sources = [
+        f"france_services_{args.fs_vintage}",
+        f"communes_{dep}",
+        "population_2021",
+        "cog_2026_communes",
+        "cog_2026_epci",
+        "density_grid",
+    ]
+    _finish(diag.access, args.out, t0, diag, sources)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -149,14 +219,22 @@ def cmd_demo(args: argparse.Namespace) -> None:
         osm, network_type=args.network_type, features=features, cache=not args.no_cache
     )
     origins, sites = demo_places(features)
-    result = run_access(
+    origins = demo_origins_with_parishes(origins, features)
+    diag = run_diagnostic(
         graph,
         origins,
         sites,
-        site_id="site_id",
-        meta={"command": "demo", "region": "Andorra 2025 (offline mountain test region)"},
+        include_antennas=not args.no_antennas,
+        include_buses=args.include_buses,
+        thresholds=_thresholds(args.thresholds),
+        meta={
+            "command": "demo",
+            "region": "Andorra 2025 (offline mountain test region)",
+            "title": "Diagnostic — offline test region (Andorra 2025; parishes stand in for EPCI)",
+        },
     )
-    _finish(result, args.out, t0)
+    assert diag.access is not None
+    _finish(diag.access, args.out, t0, diag, ["osm_andorra_2025"])
 
 
 def cmd_graph(args: argparse.Namespace) -> None:

@@ -1,10 +1,22 @@
-"""Folium maps of access results (outputs only)."""
+"""Folium maps of access results and diagnostics (outputs only), viewable offline.
+
+Folium links Leaflet, jQuery, Bootstrap and Font Awesome from CDNs. :func:`save_offline`
+inlines Leaflet 1.9.4 (JavaScript, CSS and its images, from the PyPI package
+``django-js-lib-leaflet``, BSD-2-Clause) and drops the other links, which these maps do
+not use (sites are drawn as circle markers, popups and the layer control are Leaflet's).
+The basemap tiles still come from OpenStreetMap when online; offline the background is
+blank but every layer, popup and the legend work.
+"""
 
 from __future__ import annotations
 
+import base64
 import html
+import re
 from collections.abc import Sequence
+from importlib import resources
 from itertools import pairwise
+from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -119,18 +131,191 @@ def access_map(
             popup=folium.Popup(_popup(label, t, row), max_width=300),
         ).add_to(fg_o)
     fg_o.add_to(m)
-    fg_s = folium.FeatureGroup(name="sites")
-    s_name = next((c for c in ("name", "nom", "site_id") if c in s.columns), None)
-    for _, row in s.iterrows():
-        label = html.escape(str(row[s_name])) if s_name else ""
-        folium.Marker(
-            location=[row.geometry.y, row.geometry.x],
-            tooltip=label,
-            icon=folium.Icon(color="blue", icon="info-sign"),
-        ).add_to(fg_s)
-    fg_s.add_to(m)
+    add_sites(m, s)
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().html.add_child(  # type: ignore[attr-defined]
         _legend(title, [*labels, "no time (excluded)"], [*colours, UNREACHABLE_COLOUR])
     )
     return m
+
+
+SITE_COLOUR = "#08519c"
+
+
+def _site_popup(row: pd.Series) -> str:
+    parts = [f"<b>{html.escape(str(row.get('name', row.get('site_id', ''))))}</b>"]
+    for key, label in (("type_fs", "type"), ("format_fs", "format"), ("role", "role")):
+        if key in row and pd.notna(row[key]):
+            parts.append(f"{label}: {html.escape(str(row[key]))}")
+    days = [
+        d
+        for d in ("h_lundi", "h_mardi", "h_mercredi", "h_jeudi", "h_vendredi", "h_samedi")
+        if d in row
+    ]
+    for d in days:
+        v = row[d]
+        parts.append(f"{d[2:]}: {html.escape(str(v)) if pd.notna(v) and str(v) else 'closed'}")
+    if "weekly_hours" in row and pd.notna(row["weekly_hours"]):
+        parts.append(f"<b>weekly: {row['weekly_hours']:.1f} h</b>")
+    if "exclusion" in row and pd.notna(row["exclusion"]):
+        parts.append(f"<i>{html.escape(str(row['exclusion']))}</i>")
+    return "<br>".join(parts)
+
+
+def add_sites(m: folium.Map, sites: gpd.GeoDataFrame, name: str = "sites") -> None:
+    """Add sites as square-looking circle markers with popups (type, hours, weekly total)."""
+    fg = folium.FeatureGroup(name=name)
+    for _, row in sites.iterrows():
+        excluded = "exclusion" in row and pd.notna(row["exclusion"])
+        folium.CircleMarker(
+            location=[row.geometry.y, row.geometry.x],
+            radius=8,
+            color="white",
+            weight=2,
+            fill=True,
+            fill_color="#999999" if excluded else SITE_COLOUR,
+            fill_opacity=1.0,
+            tooltip=html.escape(str(row.get("name", row.get("site_id", "")))),
+            popup=folium.Popup(_site_popup(row), max_width=320),
+            class_name="msapgeo-site",
+        ).add_to(fg)
+    fg.add_to(m)
+
+
+def diagnostic_map(
+    communes: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    thresholds: Sequence[float] | None = None,
+    gap_threshold: float = 30.0,
+    title: str = "Time to the nearest France services",
+) -> folium.Map:
+    """Choropleth of time classes, gap communes outlined, sites with popups, legend.
+
+    Communes with a polygon are filled; communes known only as points are drawn as
+    circles. Gap communes (``time_min > gap_threshold`` or no time) get a thick red outline.
+    """
+    th = list(thresholds or settings.thresholds_min)
+    c = communes.to_crs(settings.default_crs)
+    labels = time_class_labels(th)
+    colours = list(CLASS_COLOURS[: len(labels)])
+    cls = time_class(c["time_min"], th)
+    c = c.assign(
+        _colour=[colours[k] if k >= 0 else UNREACHABLE_COLOUR for k in cls],
+        _gap=(c["time_min"].isna() | (c["time_min"] > gap_threshold)).to_numpy(),
+    )
+    minx, miny, maxx, maxy = pd.concat(
+        [c.geometry, sites.to_crs(settings.default_crs).geometry]
+    ).total_bounds
+    m = folium.Map(tiles="OpenStreetMap", control_scale=True)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    name = next((x for x in ("nom", "name", "insee_com") if x in c.columns), "insee_com")
+    fields = [
+        x
+        for x in (name, "insee_com", "population", "time_min", "site_name", "epci_nom")
+        if x in c.columns
+    ]
+    keep = c[[*dict.fromkeys([*fields, "_colour", "_gap"]), "geometry"]].copy()
+    for col in fields:
+        if col == "time_min":
+            keep[col] = keep[col].round(1)
+        keep[col] = keep[col].astype(object).where(keep[col].notna(), None)
+    polys = keep[keep.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    points = keep[keep.geometry.geom_type == "Point"]
+    fg = folium.FeatureGroup(name="communes (time class)")
+    if len(polys):
+        folium.GeoJson(
+            polys.to_json(),
+            style_function=lambda f: {
+                "fillColor": f["properties"]["_colour"],
+                "fillOpacity": 0.75,
+                "color": "#d7191c" if f["properties"]["_gap"] else "#444444",
+                "weight": 3.5 if f["properties"]["_gap"] else 0.6,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=fields),
+        ).add_to(fg)
+    for _, row in points.iterrows():
+        t = row.get("time_min")
+        folium.CircleMarker(
+            location=[row.geometry.y, row.geometry.x],
+            radius=7,
+            color="#d7191c" if row["_gap"] else "#222222",
+            weight=3 if row["_gap"] else 1,
+            fill=True,
+            fill_color=row["_colour"],
+            fill_opacity=0.9,
+            tooltip=f"{html.escape(str(row[name]))}: "
+            + (f"{t:.1f} min" if t is not None and pd.notna(t) else "no time"),
+        ).add_to(fg)
+    fg.add_to(m)
+    add_sites(m, sites.to_crs(settings.default_crs))
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.get_root().html.add_child(  # type: ignore[attr-defined]
+        _legend(
+            title,
+            [
+                *labels,
+                "no time (excluded or unreachable)",
+                f"gap commune (> {gap_threshold:g} min)",
+                "France services site",
+            ],
+            [*colours, UNREACHABLE_COLOUR, "#ffffff; border:3px solid #d7191c", SITE_COLOUR],
+        )
+    )
+    return m
+
+
+def _leaflet_assets() -> tuple[str, str]:
+    root = resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
+    js = (root / "leaflet.js").read_text(encoding="utf-8")
+    css = (root / "leaflet.css").read_text(encoding="utf-8")
+
+    def data_uri(match: re.Match[str]) -> str:
+        img = (root / "images" / match.group(1)).read_bytes()
+        return f"url(data:image/png;base64,{base64.b64encode(img).decode()})"
+
+    css = re.sub(r"url\(images/([\w.-]+\.png)\)", data_uri, css)
+    return js, css
+
+
+#: The two jQuery uses in folium's templates: ``$(`<div>…</div>`)[0]`` (popups) and
+#: ``$(document).ready(fn)``. This shim replaces jQuery for them.
+JQUERY_SHIM = """<script>/* msapgeo: minimal $ for folium templates (no jQuery needed offline) */
+window.$ = window.$ || function (arg) {
+  if (typeof arg === "string") {
+    var t = document.createElement("template");
+    t.innerHTML = arg.trim();
+    return [t.content.firstElementChild];
+  }
+  return { ready: function (fn) {
+    if (document.readyState !== "loading") { fn(); }
+    else { document.addEventListener("DOMContentLoaded", fn); }
+  } };
+};
+</script>"""
+
+
+def offline_html(m: folium.Map) -> str:
+    """Render a folium map as one self-contained HTML page (Leaflet inlined, no CDN)."""
+    page = m.get_root().render()
+    js, css = _leaflet_assets()
+    page = re.sub(
+        r'<script src="[^"]*leaflet(?:@[\d.]+)?/dist/leaflet\.js"></script>',
+        lambda _m: f"<script>/* Leaflet 1.9.4, BSD-2-Clause */\n{js}</script>{JQUERY_SHIM}",
+        page,
+    )
+    page = re.sub(
+        r'<link rel="stylesheet" href="[^"]*leaflet(?:@[\d.]+)?/dist/leaflet\.css"/>',
+        lambda _m: f"<style>{css}</style>",
+        page,
+    )
+    page = re.sub(r'<script src="https?://[^"]+"></script>\s*', "", page)
+    page = re.sub(r'<link rel="stylesheet" href="https?://[^"]+"/>\s*', "", page)
+    return page
+
+
+def save_offline(m: folium.Map, path: str | Path) -> Path:
+    """Write :func:`offline_html` to a file."""
+    p = Path(path)
+    p.write_text(offline_html(m), encoding="utf-8")
+    return p

@@ -79,7 +79,8 @@ def exclusions_table(**frames: pd.DataFrame) -> pd.DataFrame:
         if "exclusion" not in df.columns:
             continue
         sel = df[df["exclusion"].notna()]
-        ids = _first_col(sel, ("insee_com", "id", "site_id", "osm_id"))
+        order = ("site_id", "id", "insee_com") if "site" in kind else ("insee_com", "id", "site_id")
+        ids = _first_col(sel, (*order, "osm_id"))
         names = _first_col(sel, ("name", "nom"))
         rows.append(
             pd.DataFrame(
@@ -237,14 +238,19 @@ def departement_inputs(
     Returns
     -------
     (origins, sites)
-        Origins at town halls (``point_source`` recorded) with INSEE population 2021;
-        sites with ``type_fs`` and ``format_fs``.
+        Origins at town halls (``point_source`` recorded) with INSEE population 2021 and
+        EPCI (COG 2026); sites with ``type_fs`` and ``format_fs``.
     """
     dep = datasets.normalise_dep(dep)
     nb = datasets.NEIGHBOURS.get(dep, ()) if neighbours is None else neighbours
     communes = datasets.load_communes(dep)
     pop = datasets.load_population("2021")[["insee_com", "population"]]
-    origins = origins_from_communes(communes).merge(pop, on="insee_com", how="left")
+    epci = datasets.load_population("2026")[["insee_com", "epci_siren", "epci_nom"]]
+    origins = (
+        origins_from_communes(communes)
+        .merge(pop, on="insee_com", how="left")
+        .merge(epci, on="insee_com", how="left")
+    )
     fs = datasets.load_france_services(vintage)
     sites = fs[fs["insee_dep"].isin([dep, *nb])].reset_index(drop=True)
     return gpd.GeoDataFrame(origins, geometry="geometry", crs=settings.default_crs), sites

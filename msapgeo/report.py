@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from msapgeo import settings
-from msapgeo.maps import access_map
+from msapgeo.maps import access_map, save_offline
 from msapgeo.pipeline import AccessResult
 
 
@@ -73,7 +73,7 @@ def write_access(result: AccessResult, out_dir: str | Path) -> dict[str, Path]:
 
     m = access_map(result.origins, sites, edges=edges)
     html_path = out / "map.html"
-    m.save(str(html_path))
+    save_offline(m, html_path)
 
     run = out / "run.json"
     run.write_text(
@@ -108,3 +108,292 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"time to nearest site: median {summary['median_time_min']:.1f} min, "
         f"max {summary['max_time_min']:.1f} min"
     )
+
+
+# --------------------------------------------------------------------------- diagnostic
+
+_SHEETS_NOTE = "Units are in column names: _min minutes, _km kilometres, _pct percent, _h hours."
+
+
+def _excel(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        for name, df in sheets.items():
+            d = df.copy()
+            for c in d.columns:
+                if d[c].dtype == bool or str(d[c].dtype) == "boolean":
+                    d[c] = d[c].map({True: "yes", False: "no"}).astype(object)
+                elif not pd.api.types.is_numeric_dtype(d[c]):
+                    d[c] = d[c].astype(object).where(d[c].notna(), None)
+            d.to_excel(xw, sheet_name=name, index=False)
+            ws = xw.sheets[name]
+            ws.freeze_panes = "B2"
+            fill = PatternFill("solid", fgColor="1F4E78")
+            for cell in ws[1]:
+                cell.font = Font(bold=True, color="FFFFFF")
+                cell.fill = fill
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            for i, col in enumerate(d.columns, start=1):
+                values = [str(col), *map(str, d[col].head(200).tolist())]
+                ws.column_dimensions[get_column_letter(i)].width = min(
+                    45, max(8, max(len(v) for v in values) + 2)
+                )
+                if pd.api.types.is_float_dtype(d[col]):
+                    for cell in ws.iter_cols(min_col=i, max_col=i, min_row=2):
+                        for c in cell:
+                            c.number_format = "0.0"
+            ws.auto_filter.ref = ws.dimensions
+
+
+def _charts(diag: Any, out: Path) -> dict[str, Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from msapgeo.maps import CLASS_COLOURS, time_class, time_class_labels
+
+    c = diag.communes
+    th = list(diag.meta.get("share_thresholds_min", settings.thresholds_min))
+    known = c[c["population"].notna()]
+    cls = time_class(known["time_min"], th)
+    labels = [*time_class_labels(th), "no time"]
+    pops = [known.loc[(cls == k).to_numpy(), "population"].sum() for k in range(len(labels) - 1)]
+    pops.append(known.loc[(cls == -1).to_numpy(), "population"].sum())
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    ax.bar(labels, pops, color=[*CLASS_COLOURS[: len(labels) - 1], "#555555"])
+    ax.set_ylabel("population (inhabitants)")
+    ax.set_title("Population by road time to the nearest site")
+    ax.tick_params(axis="x", labelsize=8)
+    fig.tight_layout()
+    p1 = out / "population_by_time_class.png"
+    fig.savefig(p1)
+    plt.close(fig)
+
+    t = known["time_min"].to_numpy(float)
+    p = known["population"].to_numpy(float)
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    if p.sum() > 0 and np.isfinite(t).any():
+        order = np.argsort(np.where(np.isfinite(t), t, np.inf))
+        ts, ps = t[order], np.cumsum(p[order]) / p.sum() * 100
+        ok = np.isfinite(ts)
+        ax.step(np.concatenate([[0], ts[ok]]), np.concatenate([[0], ps[ok]]), where="post")
+    for x in th:
+        ax.axvline(x, color="#999999", lw=0.8, ls="--")
+    ax.set_xlabel("road time to the nearest site (min)")
+    ax.set_ylabel("cumulative share of population (%)")
+    ax.set_ylim(0, 101)
+    ax.set_title("Cumulative share of population by minutes")
+    fig.tight_layout()
+    p2 = out / "cumulative_population_by_minutes.png"
+    fig.savefig(p2)
+    plt.close(fig)
+    return {"chart_classes": p1, "chart_cumulative": p2}
+
+
+def _table_html(df: pd.DataFrame, max_rows: int = 60) -> str:
+    d = df.head(max_rows).copy()
+    for c in d.columns:
+        if pd.api.types.is_float_dtype(d[c]):
+            d[c] = d[c].map(lambda v: "" if pd.isna(v) else f"{v:,.1f}")
+    more = (
+        f"<p class='more'>{len(df) - max_rows} more rows in the Excel file.</p>"
+        if len(df) > max_rows
+        else ""
+    )
+    return d.to_html(index=False, escape=True, na_rep="", border=0, classes="tbl") + more
+
+
+def diagnostic_html(diag: Any, charts: dict[str, Path], provenance: pd.DataFrame | None) -> str:
+    """A self-contained diagnostic page: key figures, charts, tables, provenance, method."""
+    import base64
+    import html as h
+
+    kf = diag.key_figures()
+    th = diag.meta.get("thresholds_min", [20, 30])
+    sh = diag.meta.get("share_thresholds_min", list(settings.thresholds_min))
+    cards = [
+        ("communes", f"{int(kf['communes'])}"),
+        ("population counted", f"{kf['population']:,.0f}"),
+        *[(f"within {x:g} min", f"{kf[f'share_within_{x:g}min_pct']:.1f} %") for x in sh],
+        ("population-weighted mean", f"{kf['mean_time_min_popw']:.1f} min"),
+        ("population-weighted median", f"{kf['median_time_min_popw']:.1f} min"),
+        *[(f"gap communes > {x:g} min", f"{int(kf[f'gap_{x:g}min_communes'])}") for x in th],
+    ]
+    card_html = "".join(
+        f"<div class='card'><div class='v'>{h.escape(v)}</div>"
+        f"<div class='k'>{h.escape(k)}</div></div>"
+        for k, v in cards
+    )
+    imgs = "".join(
+        f"<img alt='{h.escape(p.stem)}' src='data:image/png;base64,"
+        f"{base64.b64encode(p.read_bytes()).decode()}'/>"
+        for p in charts.values()
+    )
+    notes = "".join(f"<li>{h.escape(n)}</li>" for n in diag.notes) or "<li>none</li>"
+    commune_cols = [
+        c
+        for c in (
+            "insee_com",
+            "nom",
+            "epci_nom",
+            "population",
+            "density_class",
+            "mountain",
+            "time_min",
+            "dist_km",
+            "site_name",
+            "site_type",
+            "access_2sfca_h_per_1000",
+            "exclusion",
+        )
+        if c in diag.communes.columns
+    ]
+    work_cols = [
+        c
+        for c in (
+            "rank",
+            "insee_com",
+            "nom",
+            "population",
+            "time_min",
+            "minutes_beyond",
+            "priority_pop_min",
+            "unreachable",
+        )
+        if c in diag.worklist.columns
+    ]
+    epci = diag.epci[diag.epci["split"] == "all"] if len(diag.epci) else diag.epci
+    site_cols = [
+        c
+        for c in (
+            "site_id",
+            "name",
+            "type_fs",
+            "format_fs",
+            "role",
+            "weekly_hours",
+            "hours_status",
+            "snap_m",
+            "exclusion",
+        )
+        if c in diag.sites.columns
+    ]
+    prov = _table_html(provenance) if provenance is not None and len(provenance) else "<p>—</p>"
+    meta = diag.meta
+    graph = meta.get("graph", {})
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{h.escape(meta.get("title", "Diagnostic"))}</title>
+<style>
+body {{ font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1150px; color: #222; }}
+h1 {{ font-size: 22px; }} h2 {{ font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ccc; }}
+.cards {{ display: flex; flex-wrap: wrap; gap: 10px; }}
+.card {{ border: 1px solid #ccd; border-radius: 6px; padding: 8px 12px; min-width: 130px; }}
+.card .v {{ font-size: 20px; font-weight: 600; }} .card .k {{ color: #555; font-size: 12px; }}
+.tbl {{ border-collapse: collapse; font-size: 12px; }}
+.tbl th, .tbl td {{ padding: 3px 6px; border-bottom: 1px solid #e4e4e4; text-align: left; }}
+.tbl th {{ background: #1f4e78; color: white; position: sticky; top: 0; }}
+img {{ max-width: 49%; }} .more {{ color: #666; font-size: 12px; }}
+.note {{ background: #fff8e1; border-left: 4px solid #f0b400; padding: 6px 12px; }}
+</style></head><body>
+<h1>{h.escape(meta.get("title", "Diagnostic"))}</h1>
+<p>Road time from every commune to its nearest site. Profile
+<b>{h.escape(str(meta.get("profile", "legal")))}</b>; network
+{h.escape(str(graph.get("source_file", "")))} ({h.escape(str(graph.get("osm_timestamp", "")))}).</p>
+<div class="note"><b>Read this first</b><ul>{notes}</ul></div>
+<h2>Key figures</h2><div class="cards">{card_html}</div>
+<h2>Charts</h2>{imgs}
+<h2>Worklist: gap communes beyond {th[-1]:g} min, ranked by population × minutes beyond</h2>
+{_table_html(diag.worklist[work_cols])}
+<h2>EPCI</h2>{_table_html(epci)}
+<h2>Communes</h2>{_table_html(diag.communes[commune_cols], 400)}
+<h2>Sites</h2>{_table_html(pd.DataFrame(diag.sites[site_cols]), 200)}
+<h2>Exclusions and flagged rows</h2>{_table_html(diag.exclusions, 200)}
+<h2>Data vintages and provenance</h2>{prov}
+<h2>Method</h2>
+<ul>
+<li>Road network: OpenStreetMap, drivable ways (osmnx's <i>drive</i> filter), French speed
+model (code de la route R413-2, décret 2018-487: 80 km/h on two-way rural roads, 50 km/h in
+built-up areas, tagged <code>maxspeed</code> first). Each edge records where its speed
+came from.</li>
+<li>Origins: each commune's town hall (its polygon's representative point when unknown);
+sites snapped to the nearest road vertex; the off-network leg is counted at
+{settings.offnetwork_speed_kmh:g} km/h; points farther than
+{settings.snap_tolerance_m:,.0f} m from a road are excluded.</li>
+<li>Times: fastest route to the nearest fixed site, one multi-source Dijkstra on the reversed
+graph; sites across the département border count; itinerant services (buses) are listed apart.</li>
+<li>Within T minutes means time ≤ T; a gap commune has time &gt; T or no reachable site.
+Population figures use communes of known population only.</li>
+<li>Accessibility score: Gaussian two-step floating catchment (Dai 2010), supply = weekly
+opening hours, demand = population, catchment 30 min; hours per week per 1,000 inhabitants.</li>
+<li>Rural: INSEE density levels 5–7. Mountain: official zone de montagne list when given,
+else <i>unknown</i>.</li>
+</ul>
+<p class="more">msapgeo — OpenStreetMap data © OpenStreetMap contributors (ODbL).</p>
+</body></html>
+"""
+
+
+def write_diagnostic(
+    diag: Any, out_dir: str | Path, *, provenance: pd.DataFrame | None = None
+) -> dict[str, Path]:
+    """Write ``diagnostic.gpkg``, ``diagnostic.xlsx``, ``map.html``, PNG charts and ``report.html``.
+
+    Parameters
+    ----------
+    diag
+        :class:`msapgeo.diagnostic.Diagnostic`.
+    out_dir
+        Folder, created if needed.
+    provenance
+        Data sources table (:func:`msapgeo.datasets.provenance`) for the report.
+    """
+    from msapgeo.maps import diagnostic_map
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    th = diag.meta.get("thresholds_min", [20, 30])
+    gpkg = out / "diagnostic.gpkg"
+    if gpkg.exists():
+        gpkg.unlink()
+    _clean(diag.communes).to_file(gpkg, layer="communes", driver="GPKG")
+    _clean(diag.sites).to_file(gpkg, layer="sites", driver="GPKG")
+    epci = diag.epci
+    if len(epci) and "epci_nom" in diag.communes.columns:
+        shapes = diag.communes.dissolve(by="epci_nom")[["geometry"]].reset_index()
+        epci_g = gpd.GeoDataFrame(
+            epci.merge(shapes, on="epci_nom", how="left"),
+            geometry="geometry",
+            crs=settings.default_crs,
+        )
+    else:
+        epci_g = gpd.GeoDataFrame(epci, geometry=[None] * len(epci), crs=settings.default_crs)
+    _clean(epci_g).to_file(gpkg, layer="epci", driver="GPKG")
+
+    summary = diag.departement.copy()
+    notes = pd.DataFrame({"note": [*diag.notes, _SHEETS_NOTE]})
+    communes_tbl = pd.DataFrame(diag.communes.drop(columns="geometry"))
+    sites_tbl = pd.DataFrame(diag.sites.drop(columns="geometry"))
+    xlsx = out / "diagnostic.xlsx"
+    _excel(
+        xlsx,
+        {
+            "summary": summary,
+            "communes": communes_tbl,
+            "epci": epci,
+            "worklist": diag.worklist,
+            "sites": sites_tbl,
+            "exclusions": diag.exclusions,
+            "notes": notes,
+            **({"provenance": provenance} if provenance is not None else {}),
+        },
+    )
+    m = diagnostic_map(diag.communes, diag.sites, gap_threshold=th[-1])
+    html_map = save_offline(m, out / "map.html")
+    charts = _charts(diag, out)
+    report = out / "report.html"
+    report.write_text(diagnostic_html(diag, charts, provenance), encoding="utf-8")
+    return {"gpkg": gpkg, "xlsx": xlsx, "map": html_map, **charts, "report": report}

@@ -41,6 +41,24 @@ def test_demo_writes_every_output(demo_out: Path, capsys: pytest.CaptureFixture[
     html = (demo_out / "map.html").read_text()
     assert "msapgeo-legend" in html
     assert "origins (time class)" in html
+    assert "cdn.jsdelivr" not in html  # Leaflet inlined: the map works offline
+
+
+def test_demo_writes_the_diagnostic(demo_out: Path) -> None:
+    d = demo_out / "diagnostic"
+    for name in ("diagnostic.gpkg", "diagnostic.xlsx", "map.html", "report.html"):
+        assert (d / name).is_file(), name
+    communes = gpd.read_file(d / "diagnostic.gpkg", layer="communes")
+    # parishes (admin_level=7) stand in for EPCI; no density table: flags 'unknown'
+    assert communes["epci_nom"].nunique() == 7
+    assert (communes["density_class"] == "unknown").all()
+    assert (communes["mountain"] == "unknown").all()
+    assert communes["population"].notna().sum() == 4  # places with a population tag
+    report = (d / "report.html").read_text()
+    assert "70 of 74 communes have no known population" in report
+    ex = pd.read_excel(d / "diagnostic.xlsx", sheet_name="exclusions")
+    excluded = communes[communes["exclusion"].notna()]
+    assert set(excluded["insee_com"]) <= set(ex["id"])
 
 
 def test_access_from_files(tmp_path: Path, demo_out: Path, andorra_pbf: Path) -> None:

@@ -191,3 +191,21 @@ def test_read_ways_reports_missing_nodes(tmp_path: Path) -> None:
     raw = read_ways(p)
     assert raw.missing_nodes == 1
     assert raw.way_id == [1, 1]  # split around the missing node
+
+
+def test_graph_from_overpass_json_matches_the_file_reader(fixture_graph: RoutingGraph) -> None:
+    """The online path (osmnx's Overpass client returns such JSON) builds the same graph."""
+    from msapgeo.network import graph_from_overpass_json
+    from tests.osm_fixture import NODES, WAYS
+
+    response = {
+        "elements": [
+            {"type": "node", "id": i, "lon": lon, "lat": lat} for i, (lon, lat) in NODES.items()
+        ]
+        + [{"type": "way", "id": w, "nodes": refs, "tags": tags} for w, refs, tags in WAYS]
+    }
+    g = graph_from_overpass_json([response])
+    assert _edge_set(g) == _edge_set(fixture_graph)
+    assert np.allclose(np.sort(g.edges["time_s"]), np.sort(fixture_graph.edges["time_s"]))
+    with pytest.raises(OSMReadError, match="no drivable road"):
+        graph_from_overpass_json([{"elements": []}])

@@ -1,0 +1,289 @@
+"""The SDAASP diagnostic: sites selection, opening hours, one routing run, indicators.
+
+Routing happens once here (nearest site and the origin × site matrix for the 2SFCA);
+:mod:`msapgeo.indicators` only reads the results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from msapgeo import settings
+from msapgeo.graph import RoutingGraph
+from msapgeo.hours import parse_site_hours
+from msapgeo.indicators import GAP_THRESHOLDS, aggregate, commune_indicators, gap_worklist
+from msapgeo.network import OSMFeatures
+from msapgeo.pipeline import AccessResult, exclusions_table, run_access
+from msapgeo.routing import od_matrix
+
+#: ``format_fs`` values of itinerant services (buses), reported apart by default.
+ITINERANT_FORMATS: tuple[str, ...] = ("Bus_équivalent", "Itinérante")
+
+
+@dataclass
+class Diagnostic:
+    """Everything a departmental council reads, ready for :func:`msapgeo.report.write_diagnostic`.
+
+    Attributes
+    ----------
+    communes
+        One row per commune (polygon geometry when known, else its origin point).
+    sites
+        Every site given, with weekly hours, ``role`` and ``exclusion``.
+    departement, epci
+        Indicator tables (:func:`msapgeo.indicators.aggregate`).
+    worklist
+        Gap communes at the main threshold, ranked.
+    exclusions
+        Every excluded or flagged row with its reason (communes, sites, hour strings).
+    hours_issues
+        Malformed opening-hour strings, row by row.
+    notes
+        Caveats printed in every report (unknown flags, unknown populations…).
+    meta
+        Vintages, provenance, thresholds, profile.
+    access
+        The underlying access run.
+    """
+
+    communes: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    departement: pd.DataFrame
+    epci: pd.DataFrame
+    worklist: pd.DataFrame
+    exclusions: pd.DataFrame
+    hours_issues: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    access: AccessResult | None = None
+
+    def key_figures(self) -> dict[str, float]:
+        """Headline numbers of the département row (split ``all``)."""
+        row = self.departement[self.departement["split"] == "all"].iloc[0]
+        return {k: row[k] for k in row.index if k not in ("group", "split", "split_value")}
+
+
+def select_sites(
+    sites: gpd.GeoDataFrame, *, include_antennas: bool = True, include_buses: bool = False
+) -> gpd.GeoDataFrame:
+    """Mark which France services rows count as fixed sites.
+
+    Adds ``role`` (``principal``, ``antenna``, ``itinerant``, ``site``) and sets
+    ``exclusion`` on itinerant rows (unless ``include_buses``) and on antennas when
+    ``include_antennas`` is false. Nothing is removed.
+    """
+    out = sites.copy()
+    fmt = (
+        out["format_fs"].astype(str)
+        if "format_fs" in out.columns
+        else pd.Series("", index=out.index)
+    )
+    typ = out["type_fs"].astype(str) if "type_fs" in out.columns else pd.Series("", index=out.index)
+    bus = fmt.isin(ITINERANT_FORMATS).to_numpy()
+    ant = (typ == "Antenne").to_numpy()
+    role = np.where(
+        bus,
+        "itinerant",
+        np.where(ant, "antenna", np.where(typ == "Principal", "principal", "site")),
+    )
+    out["role"] = role
+    excl = (
+        np.array([None if pd.isna(v) else str(v) for v in out["exclusion"]], dtype=object)
+        if "exclusion" in out.columns
+        else np.full(len(out), None, dtype=object)
+    )
+    free = pd.isna(excl)
+    if not include_buses:
+        excl[bus & free] = "itinerant service (bus): reported apart, not counted as a fixed site"
+    if not include_antennas:
+        excl[ant & ~bus & free] = "antenna left out by option (include_antennas=False)"
+    out["exclusion"] = pd.Series(excl, index=out.index, dtype="string")
+    return out
+
+
+def run_diagnostic(
+    graph: RoutingGraph,
+    origins: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    density: pd.DataFrame | None = None,
+    mountain: pd.DataFrame | None = None,
+    include_antennas: bool = True,
+    include_buses: bool = False,
+    thresholds: Sequence[float] = GAP_THRESHOLDS,
+    share_thresholds: Sequence[float] | None = None,
+    epci_col: str = "epci_nom",
+    id_col: str = "insee_com",
+    meta: dict[str, Any] | None = None,
+) -> Diagnostic:
+    """Run the diagnostic of a territory.
+
+    Parameters
+    ----------
+    graph
+        Routing graph.
+    origins
+        Communes as points (:func:`msapgeo.places.origins_from_communes`) with
+        ``population`` and the EPCI column; a ``commune_geometry`` WKT column gives the
+        polygons of the map.
+    sites
+        France services rows (or any sites with ``site_id`` and ``name``).
+    density, mountain
+        Optional context tables (flags are ``unknown`` without them).
+    include_antennas, include_buses
+        Which rows count as fixed sites.
+    thresholds
+        Gap thresholds (minutes); the last one orders the worklist.
+    share_thresholds
+        Thresholds of the population shares (default :data:`msapgeo.settings.thresholds_min`).
+    epci_col
+        Column grouping communes into EPCI.
+    id_col
+        Commune identifier.
+    meta
+        Metadata carried to the outputs.
+    """
+    share = tuple(share_thresholds or settings.thresholds_min)
+    chosen = select_sites(sites, include_antennas=include_antennas, include_buses=include_buses)
+    hours, issues = parse_site_hours(chosen)
+    chosen = chosen.join(hours)
+    res = run_access(graph, origins, chosen, site_id="site_id", meta=meta)
+    routed = res.sites
+    od = od_matrix(graph, res.origins, routed, site_id="site_id", distances=False)
+    supply_note = None
+    if chosen["weekly_hours"].notna().any():
+        supply = chosen["weekly_hours"].fillna(0).to_numpy()
+    else:
+        supply = np.ones(len(chosen))
+        supply_note = "no site publishes opening hours: the 2SFCA counts every site as supply 1"
+    communes = commune_indicators(
+        res.origins,
+        chosen,
+        density=density,
+        mountain=mountain,
+        od_time_min=od.time_min,
+        supply=supply,
+        thresholds=thresholds,
+        id_col=id_col,
+    )
+    if epci_col in res.origins.columns and epci_col not in communes.columns:
+        communes[epci_col] = res.origins[epci_col].to_numpy()
+    geom = _commune_geometry(res.origins)
+    communes_g = gpd.GeoDataFrame(communes, geometry=geom, crs=settings.default_crs)
+    pts = res.origins.geometry
+    communes_g["lon"] = pts.x.to_numpy()
+    communes_g["lat"] = pts.y.to_numpy()
+    dep = aggregate(communes, None, share_thresholds=share, gap_thresholds=thresholds)
+    epci = (
+        aggregate(communes, epci_col, share_thresholds=share, gap_thresholds=thresholds)
+        if epci_col in communes.columns
+        else pd.DataFrame()
+    )
+    worklist = gap_worklist(communes, threshold=thresholds[-1])
+    exclusions = pd.concat(
+        [
+            exclusions_table(commune=res.origins, site=routed),
+            pd.DataFrame(
+                {
+                    "kind": "site opening hours",
+                    "id": issues["site_id"],
+                    "name": issues["name"],
+                    "reason": issues["day"] + " = " + issues["value"] + ": " + issues["reason"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    notes = _notes(communes, density, mountain, supply_note, chosen)
+    info = {
+        **res.meta,
+        "thresholds_min": list(thresholds),
+        "share_thresholds_min": list(share),
+        "include_antennas": include_antennas,
+        "include_buses": include_buses,
+        "rural_levels": [5, 6, 7],
+    }
+    site_cols = routed.drop(columns=[c for c in ("commune_geometry",) if c in routed.columns])
+    return Diagnostic(
+        communes=communes_g,
+        sites=gpd.GeoDataFrame(site_cols, geometry="geometry", crs=settings.default_crs),
+        departement=dep,
+        epci=epci,
+        worklist=worklist,
+        exclusions=exclusions,
+        hours_issues=issues,
+        notes=notes,
+        meta=info,
+        access=res,
+    )
+
+
+def _commune_geometry(origins: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    pts = origins.geometry
+    if "commune_geometry" not in origins.columns:
+        return pts
+    polys = shapely.from_wkt(origins["commune_geometry"].fillna("").replace("", None).to_numpy())
+    geoms = np.where(pd.isna(polys), np.asarray(pts.values), polys)
+    return gpd.GeoSeries(list(geoms), index=origins.index, crs=settings.default_crs)
+
+
+def _notes(
+    communes: pd.DataFrame,
+    density: pd.DataFrame | None,
+    mountain: pd.DataFrame | None,
+    supply_note: str | None,
+    sites: pd.DataFrame,
+) -> list[str]:
+    notes = []
+    unknown_pop = int(communes["population"].isna().sum())
+    if unknown_pop:
+        notes.append(
+            f"{unknown_pop} of {len(communes)} communes have no known population: they are "
+            "kept in the tables and maps but left out of every population figure"
+        )
+    if density is None:
+        notes.append("no density table given: density class is 'unknown' for every commune")
+    elif (communes["density_class"] == "unknown").any():
+        n = int((communes["density_class"] == "unknown").sum())
+        notes.append(f"{n} communes are missing from the density table ('unknown')")
+    if mountain is None:
+        notes.append(
+            "no zone de montagne classification given: "
+            "the mountain flag is 'unknown', never guessed"
+        )
+    if supply_note:
+        notes.append(supply_note)
+    if "role" in sites.columns:
+        n_bus = int((sites["role"] == "itinerant").sum())
+        if n_bus:
+            notes.append(
+                f"{n_bus} itinerant services (buses) are listed apart, not routed as fixed sites"
+            )
+    return notes
+
+
+def demo_origins_with_parishes(
+    origins: gpd.GeoDataFrame, features: OSMFeatures, admin_level: str = "7"
+) -> gpd.GeoDataFrame:
+    """Give the test region's places an EPCI stand-in: the parish (``admin_level=7``) they lie in.
+
+    Adds ``insee_com`` (= ``id``), ``nom``, ``epci_siren`` (parish OSM id) and ``epci_nom``
+    (parish name, ``outside any parish`` when none contains the place).
+    """
+    b = features.boundaries
+    parishes = b[b["admin_level"] == admin_level][["osm_id", "name", "geometry"]]
+    joined = gpd.sjoin(origins, parishes, how="left", predicate="within")
+    joined = joined[~joined.index.duplicated()]
+    out = origins.copy()
+    out["insee_com"] = out["id"]
+    out["nom"] = out["name"]
+    out["epci_siren"] = joined["osm_id_right"].astype("Int64").astype("string").to_numpy()
+    out["epci_nom"] = joined["name_right"].fillna("outside any parish").to_numpy()
+    return out

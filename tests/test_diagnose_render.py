@@ -1,0 +1,123 @@
+"""`msapgeo diagnose` end to end on real inputs and a SYNTHETIC network; Chromium renders."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+
+from msapgeo.cli import main
+from tests.synthetic_network import NAME, write_synthetic_osm
+
+
+@pytest.fixture(scope="module")
+def diag_out(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> Path:
+    folder = tmp_path_factory.mktemp("diag05")
+    osm = write_synthetic_osm(folder)
+    out = folder / "out"
+    assert main(["diagnose", "05", "--osm", str(osm), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_diagnose_writes_the_four_outputs(diag_out: Path) -> None:
+    d = diag_out / "diagnostic"
+    for name in (
+        "diagnostic.gpkg",
+        "diagnostic.xlsx",
+        "map.html",
+        "report.html",
+        "population_by_time_class.png",
+        "cumulative_population_by_minutes.png",
+    ):
+        assert (d / name).is_file(), name
+    layers = {n for n, _ in pyogrio.list_layers(d / "diagnostic.gpkg")}
+    assert {"communes", "sites", "epci"} <= layers
+    communes = gpd.read_file(d / "diagnostic.gpkg", layer="communes")
+    assert len(communes) == 162
+    assert communes.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    epci = gpd.read_file(d / "diagnostic.gpkg", layer="epci")
+    assert epci.geometry.notna().all()
+
+
+def test_excel_is_formatted(diag_out: Path) -> None:
+    wb = openpyxl.load_workbook(diag_out / "diagnostic" / "diagnostic.xlsx")
+    assert {"communes", "epci", "summary", "exclusions"} <= set(wb.sheetnames)
+    ws = wb["communes"]
+    assert ws.freeze_panes == "B2"
+    assert ws["A1"].font.bold
+    header = [c.value for c in ws[1]]
+    assert {"time_min", "dist_km", "population", "gap_30min"} <= set(header)
+    ex = pd.read_excel(diag_out / "diagnostic" / "diagnostic.xlsx", sheet_name="exclusions")
+    assert (ex["kind"] == "site").sum() > 0  # buses of 05 and neighbours, with their reason
+    assert ex["reason"].notna().all()
+
+
+def test_report_names_the_synthetic_network(diag_out: Path) -> None:
+    html = (diag_out / "diagnostic" / "report.html").read_text()
+    assert NAME in html
+    assert "data:image/png;base64," in html
+    assert "https://cdn" not in html
+    assert "grille_densite_7_niveaux_2024.xlsx" in html  # provenance
+
+
+def _chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.fail("chromium is not installed: run the tests with `make test`, which installs it")
+    return exe
+
+
+def _render(page: Path, tmp: Path) -> tuple[str, np.ndarray]:
+    args = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp / 'profile'}",
+        "--virtual-time-budget=8000",
+        "--window-size=1100,800",
+    ]
+    dom = subprocess.run(
+        [*args, "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    shot = tmp / "shot.png"
+    subprocess.run(
+        [*args, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=True
+    )
+    import matplotlib.image as mpimg
+
+    return dom, mpimg.imread(shot)
+
+
+def test_map_renders_offline_in_chromium(diag_out: Path, tmp_path: Path) -> None:
+    dom, img = _render(diag_out / "diagnostic" / "map.html", tmp_path)
+    # 162 commune polygons + the sites as Leaflet vector layers, legend and layer control
+    assert dom.count("leaflet-interactive") >= 162
+    assert dom.count("msapgeo-site") >= 20
+    assert "msapgeo-legend" in dom
+    assert "leaflet-control-layers" in dom
+    assert img.std() > 0.05  # not blank
+    assert len(np.unique(img.reshape(-1, img.shape[-1]), axis=0)) > 20
+
+
+def test_report_renders_in_chromium(diag_out: Path, tmp_path: Path) -> None:
+    dom, img = _render(diag_out / "diagnostic" / "report.html", tmp_path)
+    assert dom.count("<img") == 2
+    assert "Key figures" in dom
+    assert img.std() > 0.05
