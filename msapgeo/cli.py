@@ -1,4 +1,4 @@
-"""Command line: ``msapgeo access | diagnose | demo | graph``.
+"""Command line: ``msapgeo access | diagnose | demo | evaluate | optimise | scenario | graph``.
 
 Errors of the library (missing data, bad inputs, corrupt OSM files) are printed as one
 clear message on standard error with exit status 2.
@@ -7,15 +7,23 @@ clear message on standard error with exit status 2.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
+
 from msapgeo import __version__, datasets, settings
-from msapgeo.diagnostic import Diagnostic, demo_origins_with_parishes, run_diagnostic
+from msapgeo.diagnostic import Diagnostic, demo_origins_with_parishes, run_diagnostic, select_sites
 from msapgeo.errors import InputError, MsapgeoError
+from msapgeo.graph import RoutingGraph
 from msapgeo.indicators import load_mountain_list
+from msapgeo.maps import before_after_map, save_offline
+from msapgeo.network import read_features
 from msapgeo.pipeline import (
     AccessResult,
     covered_by_graph,
@@ -25,8 +33,17 @@ from msapgeo.pipeline import (
     load_graph,
     run_access,
 )
-from msapgeo.places import read_points
-from msapgeo.report import format_summary, write_access, write_diagnostic
+from msapgeo.places import read_points, snap
+from msapgeo.planning import (
+    candidate_matrix,
+    evaluate,
+    maximal_covering,
+    optimise,
+    sites_from_communes,
+    sites_from_points,
+)
+from msapgeo.report import clean_for_gdal, format_summary, write_access, write_diagnostic
+from msapgeo.scenarios import Scenario, close_roads, compare, winter_closures
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -107,6 +124,49 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--osm", type=Path, default=None, help="another extract to run the demo on")
     _diag_options(m)
     _common(m)
+
+    region_help = "département code; without it the offline test region (Andorra 2025)"
+    e = sub.add_parser("evaluate", help="who gains if a site opens or closes (before/after)")
+    e.add_argument("--dep", default=None, help=region_help)
+    e.add_argument("--osm", type=Path, default=None, help="OSM extract of the region")
+    e.add_argument(
+        "--add",
+        nargs="*",
+        default=[],
+        help="sites to add: LON,LAT, a commune code (its town hall) or a CSV/GPKG/GeoJSON file",
+    )
+    e.add_argument("--remove", nargs="*", default=[], help="site_id values to close")
+    _common(e)
+
+    o = sub.add_parser("optimise", help="where the next sites should go (covering, p-median)")
+    o.add_argument("--dep", default=None, help=region_help)
+    o.add_argument("--osm", type=Path, default=None, help="OSM extract of the region")
+    o.add_argument("--k", type=int, default=2, help="new sites (models run for 1..k)")
+    o.add_argument("--threshold", type=float, default=30.0, help="coverage threshold, minutes")
+    o.add_argument(
+        "--candidates",
+        default="townhalls",
+        help="townhalls (of the communes), post_offices (amenity=post_office in the extract) "
+        "or a CSV/GPKG/GeoJSON file",
+    )
+    o.add_argument(
+        "--weight",
+        choices=["population", "count"],
+        default=None,
+        help="demand weight (default: population; count on the test region)",
+    )
+    o.add_argument("--method", choices=["auto", "exact", "heuristic"], default="auto")
+    _common(o)
+
+    s = sub.add_parser("scenario", help="road closures and winter passes: who loses access")
+    s.add_argument("--dep", default=None, help=region_help)
+    s.add_argument("--osm", type=Path, default=None, help="OSM extract of the region")
+    s.add_argument("--close-way", nargs="*", type=int, default=[], help="OSM way ids")
+    s.add_argument("--close-name", nargs="*", default=[], help="exact way names")
+    s.add_argument("--close-ref", nargs="*", default=[], help="road refs, e.g. D 902")
+    s.add_argument("--close-polygon", type=Path, default=None, help="GeoJSON/GPKG polygon(s)")
+    s.add_argument("--winter", default=None, help="date (YYYY-MM-DD): closures from OSM tags")
+    _common(s)
 
     g = sub.add_parser("graph", help="build a routing graph and save it (.npz)")
     g.add_argument("--osm", required=True, type=Path)
@@ -246,6 +306,220 @@ def cmd_graph(args: argparse.Namespace) -> None:
     print(f"{g!r} written to {path}")
 
 
+@dataclass
+class Region:
+    """Inputs of the planning commands: a département, or the offline test region."""
+
+    label: str
+    graph: RoutingGraph
+    origins: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    post_offices: gpd.GeoDataFrame
+    weight: str
+
+
+def _region(args: argparse.Namespace) -> Region:
+    if args.dep:
+        dep = datasets.normalise_dep(args.dep)
+        origins, sites = departement_inputs(dep)
+        sites = select_sites(sites)
+        sites = sites[sites["exclusion"].isna()].reset_index(drop=True)
+        osm = datasets.fetch(datasets.osm_source(dep), path=args.osm)
+        features = read_features(osm)
+        graph = load_graph(
+            osm, features=features, network_type=args.network_type, cache=not args.no_cache
+        )
+        label, weight = f"département {dep}", "population"
+    else:
+        osm, features = demo_inputs(args.osm)
+        graph = load_graph(
+            osm, features=features, network_type=args.network_type, cache=not args.no_cache
+        )
+        places, amenities = demo_places(features)
+        origins = demo_origins_with_parishes(places, features)
+        sites = amenities[amenities["amenity"] == "townhall"].reset_index(drop=True)
+        label, weight = "offline test region (Andorra 2025; town halls stand in for sites)", "count"
+    am = features.amenities
+    post = am[am["amenity"] == "post_office"].copy()
+    post.insert(0, "site_id", "post_office/" + post["osm_type"] + "/" + post["osm_id"].astype(str))
+    return Region(label, graph, origins, sites, post.reset_index(drop=True), weight)
+
+
+_LONLAT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+def _parse_add(specs: Sequence[str], origins: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    frames = []
+    codes = []
+    for spec in specs:
+        m = _LONLAT.match(spec)
+        if Path(spec).is_file():
+            pts = read_points(spec)
+            pts["site_id"] = "candidate/" + pts["id"].astype(str)
+            frames.append(pts)
+        elif m:
+            frames.append(
+                sites_from_points(
+                    [(float(m.group(1)), float(m.group(2)))], prefix=f"candidate/{spec.strip()}#"
+                )
+            )
+        else:
+            codes.append(spec)
+    if codes:
+        frames.append(sites_from_communes(origins, codes))
+    if not frames:
+        raise InputError("--add: give LON,LAT, a commune code or a file")
+    out = pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    """``msapgeo evaluate``."""
+    t0 = time.perf_counter()
+    r = _region(args)
+    add = _parse_add(args.add, r.origins) if args.add else None
+    ev = evaluate(r.graph, r.origins, r.sites, add=add, remove=args.remove)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    table = pd.DataFrame(ev.communes.drop(columns="geometry"))
+    table.to_csv(out / "evaluation.csv", index=False, encoding="utf-8-sig")
+    ev.summary.to_csv(out / "evaluation_summary.csv", index=False, encoding="utf-8-sig")
+    gpkg = out / "evaluation.gpkg"
+    gpkg.unlink(missing_ok=True)
+    clean_for_gdal(ev.communes.drop(columns=["commune_geometry"], errors="ignore")).to_file(
+        gpkg, layer="communes", driver="GPKG"
+    )
+    if len(ev.added):
+        clean_for_gdal(ev.added).to_file(gpkg, layer="added", driver="GPKG")
+    after_sites = pd.concat(
+        [r.sites[~r.sites["site_id"].isin(args.remove)], ev.added], ignore_index=True
+    )
+    before = ev.communes.assign(time_min=ev.communes["time_before_min"])
+    after = ev.communes.assign(time_min=ev.communes["time_after_min"])
+    save_offline(
+        before_after_map(
+            before,
+            after,
+            r.sites,
+            gpd.GeoDataFrame(after_sites, geometry="geometry", crs="EPSG:4326"),
+        ),
+        out / "map.html",
+    )
+    print(f"region: {r.label}")
+    print(ev.summary.to_string(index=False))
+    print(f"written: {out}/evaluation.csv, evaluation_summary.csv, evaluation.gpkg, map.html")
+    print(f"done in {time.perf_counter() - t0:.1f} s")
+
+
+def cmd_optimise(args: argparse.Namespace) -> None:
+    """``msapgeo optimise``."""
+    t0 = time.perf_counter()
+    r = _region(args)
+    dropped = 0
+    if args.candidates == "townhalls":
+        code = "insee_com"
+        cands = sites_from_communes(r.origins, r.origins[code].astype(str).tolist(), code_col=code)
+    elif args.candidates == "post_offices":
+        cands = r.post_offices
+    elif Path(args.candidates).is_file():
+        cands = read_points(args.candidates)
+        cands["site_id"] = "candidate/" + cands["id"].astype(str)
+    else:
+        raise InputError(
+            f"--candidates {args.candidates!r}: townhalls, post_offices or an existing file"
+        )
+    if args.candidates in ("townhalls", "post_offices"):
+        snapped = snap(r.graph, cands)
+        dropped = int(snapped["exclusion"].notna().sum())
+        cands = snapped[snapped["exclusion"].isna()].reset_index(drop=True)
+    if len(cands) == 0:
+        raise InputError("no candidate site lies on the network")
+    m = candidate_matrix(r.graph, r.origins, r.sites, cands, weight=args.weight or r.weight)
+    if args.k > m.n_candidates:
+        raise InputError(f"--k {args.k} is larger than the {m.n_candidates} candidates")
+    table = optimise(m, range(1, args.k + 1), [args.threshold], method=args.method)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "optimise.csv", index=False, encoding="utf-8-sig")
+    best = maximal_covering(m, args.k, args.threshold, method=args.method)
+    chosen = cands[cands["site_id"].isin(best.chosen)]
+    gpkg = out / "optimise.gpkg"
+    gpkg.unlink(missing_ok=True)
+    clean_for_gdal(chosen).to_file(gpkg, layer="chosen_maximal_covering", driver="GPKG")
+    ev = evaluate(
+        r.graph,
+        r.origins,
+        r.sites,
+        add=chosen.drop(columns=["node_osmid", "snap_m", "snap_time_s"], errors="ignore"),
+    )
+    before = ev.communes.assign(time_min=ev.communes["time_before_min"])
+    after = ev.communes.assign(time_min=ev.communes["time_after_min"])
+    after_sites = gpd.GeoDataFrame(
+        pd.concat([r.sites, ev.added], ignore_index=True), geometry="geometry", crs="EPSG:4326"
+    )
+    save_offline(before_after_map(before, after, r.sites, after_sites), out / "map.html")
+    print(
+        f"region: {r.label}; {m.n_candidates} candidates ({dropped} off the network left out), "
+        f"{len(m.origin_ids)} origins, weight {args.weight or r.weight}"
+    )
+    for note in m.notes:
+        print(f"  note: {note}")
+    cols = ["model", "k", "threshold_min", "objective", "gap_pct", "method", "chosen"]
+    print(table[cols].to_string(index=False))
+    print(f"written: {out}/optimise.csv, optimise.gpkg, map.html")
+    print(f"done in {time.perf_counter() - t0:.1f} s")
+
+
+def cmd_scenario(args: argparse.Namespace) -> None:
+    """``msapgeo scenario``."""
+    t0 = time.perf_counter()
+    r = _region(args)
+    polygon = None
+    if args.close_polygon:
+        poly = gpd.read_file(args.close_polygon)
+        if poly.crs is None:
+            raise InputError(f"{args.close_polygon}: the layer has no CRS")
+        polygon = poly.to_crs("EPSG:4326").union_all()
+    graph = r.graph
+    closed, skipped = [], []
+    if args.close_way or args.close_name or args.close_ref or polygon is not None:
+        sc = close_roads(
+            graph,
+            way_ids=args.close_way,
+            names=args.close_name,
+            refs=args.close_ref,
+            polygon=polygon,
+        )
+        graph = sc.graph
+        closed.append(sc.closed)
+    if args.winter:
+        sc = winter_closures(graph, args.winter)
+        graph = sc.graph
+        closed.append(sc.closed)
+        skipped.append(sc.not_evaluated)
+    if not closed:
+        raise InputError("give --close-way, --close-name, --close-ref, --close-polygon or --winter")
+    final = Scenario(
+        graph,
+        pd.concat(closed, ignore_index=True),
+        pd.concat(skipped, ignore_index=True) if skipped else pd.DataFrame(),
+    )
+    before, after, communes, summary = compare(
+        r.graph, final, r.origins, r.sites, id_col="insee_com"
+    )
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    communes.to_csv(out / "scenario_communes.csv", index=False, encoding="utf-8-sig")
+    summary.to_csv(out / "scenario_summary.csv", index=False, encoding="utf-8-sig")
+    final.closed.to_csv(out / "closed_ways.csv", index=False, encoding="utf-8-sig")
+    final.not_evaluated.to_csv(out / "not_evaluated.csv", index=False, encoding="utf-8-sig")
+    save_offline(before_after_map(before, after, r.sites, r.sites), out / "map.html")
+    print(f"region: {r.label}; {len(final.closed)} ways closed")
+    print(summary.to_string(index=False))
+    print(f"written: {out}/scenario_communes.csv, scenario_summary.csv, closed_ways.csv, map.html")
+    print(f"done in {time.perf_counter() - t0:.1f} s")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``msapgeo`` command."""
     args = build_parser().parse_args(argv)
@@ -255,6 +529,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "diagnose": cmd_diagnose,
         "demo": cmd_demo,
         "graph": cmd_graph,
+        "evaluate": cmd_evaluate,
+        "optimise": cmd_optimise,
+        "scenario": cmd_scenario,
     }
     try:
         handlers[args.command](args)

@@ -249,25 +249,43 @@ class RoutingGraph:
         return self._csr_rev[1]
 
     @cached_property
+    def scc_labels(self) -> np.ndarray:
+        """Strongly connected component label of every node."""
+        if self.n_nodes == 0:
+            return np.zeros(0, np.int64)
+        return csgraph.connected_components(self.csr, directed=True, connection="strong")[1]
+
+    @cached_property
     def lscc(self) -> np.ndarray:
         """Boolean mask of the nodes of the largest strongly connected component."""
         if self.n_nodes == 0:
             return np.zeros(0, bool)
-        _, labels = csgraph.connected_components(self.csr, directed=True, connection="strong")
+        labels = self.scc_labels
         return labels == np.bincount(labels).argmax()
 
-    @cached_property
-    def vx_in_lscc(self) -> np.ndarray:
-        """Vertices lying on a piece of way whose both ends are in the largest SCC."""
+    def _vx_in(self, node_ok: np.ndarray) -> np.ndarray:
+        """Vertices on a drivable piece whose two ends are both in ``node_ok`` and in one SCC."""
         jv = np.flatnonzero(self.vx_junction)
-        in_l = self.lscc[self.node_index(self.vx_osmid[jv])]
+        nodes = self.node_index(self.vx_osmid[jv])
+        ok_j = node_ok[nodes]
+        lab = self.scc_labels[nodes]
         # each vertex belongs to the piece starting at the last junction at or before it
         k = np.searchsorted(jv, np.arange(len(self.vx_osmid)), side="right") - 1
         k_next = np.minimum(k + 1, len(jv) - 1)
         same_way = self.vx_way[jv[k_next]] == self.vx_way
         drivable = (self.way_fwd | self.way_bwd)[self.vx_way]
-        inside = in_l[k] & in_l[k_next] & same_way & drivable
-        return np.where(self.vx_junction, in_l[k], inside)
+        inside = ok_j[k] & ok_j[k_next] & same_way & drivable & (lab[k] == lab[k_next])
+        return np.where(self.vx_junction, ok_j[k], inside)
+
+    @cached_property
+    def vx_in_lscc(self) -> np.ndarray:
+        """Vertices lying on a piece of way whose both ends are in the largest SCC."""
+        return self._vx_in(self.lscc)
+
+    def vx_in_scc(self, min_nodes: int) -> np.ndarray:
+        """Vertices lying on a piece of way inside any SCC of ``min_nodes`` nodes or more."""
+        sizes = np.bincount(self.scc_labels) if self.n_nodes else np.zeros(0, np.int64)
+        return self._vx_in(sizes[self.scc_labels] >= min_nodes)
 
     # ------------------------------------------------------------------ operations
     def with_nodes(self, osmids: np.ndarray | list[int]) -> RoutingGraph:

@@ -319,3 +319,55 @@ def save_offline(m: folium.Map, path: str | Path) -> Path:
     p = Path(path)
     p.write_text(offline_html(m), encoding="utf-8")
     return p
+
+
+def before_after_map(
+    before: gpd.GeoDataFrame,
+    after: gpd.GeoDataFrame,
+    sites_before: gpd.GeoDataFrame,
+    sites_after: gpd.GeoDataFrame,
+    *,
+    thresholds: Sequence[float] | None = None,
+    title: str = "Road time to the nearest site",
+) -> folium.Map:
+    """Two switchable layers, before and after a change, with their sites and one legend.
+
+    ``before`` and ``after`` are point GeoDataFrames with ``time_min`` (same origins).
+    """
+    th = list(thresholds or settings.thresholds_min)
+    labels = time_class_labels(th)
+    colours = list(CLASS_COLOURS[: len(labels)])
+    pts = pd.concat([before.geometry, sites_before.geometry, sites_after.geometry])
+    pts = pts[pts.notna() & ~pts.is_empty]
+    minx, miny, maxx, maxy = pts.total_bounds
+    m = folium.Map(tiles="OpenStreetMap", control_scale=True)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    name_col = next((c for c in ("nom", "name", "id") if c in before.columns), None)
+    for label, res, sites, show in (
+        ("before", before, sites_before, False),
+        ("after", after, sites_after, True),
+    ):
+        fg = folium.FeatureGroup(name=f"{label}: origins", show=show)
+        ok = res.geometry.notna() & ~res.geometry.is_empty
+        for (_, row), k in zip(
+            res[ok].iterrows(), time_class(res.loc[ok, "time_min"], th), strict=True
+        ):
+            t = row["time_min"]
+            name = html.escape(str(row[name_col])) if name_col else ""
+            folium.CircleMarker(
+                location=[row.geometry.y, row.geometry.x],
+                radius=6,
+                color="#222222",
+                weight=1,
+                fill=True,
+                fill_color=colours[k] if k >= 0 else UNREACHABLE_COLOUR,
+                fill_opacity=0.9,
+                tooltip=f"{label} — {name}: " + (f"{t:.1f} min" if pd.notna(t) else "no time"),
+            ).add_to(fg)
+        fg.add_to(m)
+        add_sites(m, sites.to_crs(settings.default_crs), name=f"{label}: sites")
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.get_root().html.add_child(  # type: ignore[attr-defined]
+        _legend(title, [*labels, "no time", "site"], [*colours, UNREACHABLE_COLOUR, SITE_COLOUR])
+    )
+    return m

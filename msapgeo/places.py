@@ -157,6 +157,7 @@ def snap(
     *,
     tolerance_m: float | None = None,
     speed_kmh: float | None = None,
+    components: str = "largest",
 ) -> gpd.GeoDataFrame:
     """Snap points to the nearest road vertex of the graph's largest strongly connected component.
 
@@ -170,6 +171,11 @@ def snap(
         Maximum snapping distance (m); default :data:`msapgeo.settings.snap_tolerance_m`.
     speed_kmh
         Speed of the off-network leg; default :data:`msapgeo.settings.offnetwork_speed_kmh`.
+    components
+        ``"largest"`` (default) snaps to the largest strongly connected component only;
+        ``"all"`` to any component of :data:`msapgeo.settings.min_component_nodes` nodes
+        or more, for scenario graphs where closures split the network and a valley keeps
+        its own roads and sites.
 
     Returns
     -------
@@ -192,7 +198,13 @@ def snap(
     todo = np.flatnonzero(pd.isna(excl))
     node = np.full(len(out), -1, dtype=np.int64)
     snap_m = np.full(len(out), np.nan)
-    mask = graph.vx_in_lscc
+    if components not in ("largest", "all"):
+        raise InputError(f"components={components!r}: choose 'largest' or 'all'")
+    mask = (
+        graph.vx_in_lscc
+        if components == "largest"
+        else graph.vx_in_scc(settings.min_component_nodes)
+    )
     if len(todo) and mask.any():
         vx = np.flatnonzero(mask)
         tree = cKDTree(_to_metric(graph.vx_lon[vx], graph.vx_lat[vx]))

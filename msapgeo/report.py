@@ -15,7 +15,7 @@ from msapgeo.maps import access_map, save_offline
 from msapgeo.pipeline import AccessResult
 
 
-def _clean(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def clean_for_gdal(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Make columns writable by GDAL (no objects, no nested values)."""
     out = gdf.copy()
     for c in out.columns:
@@ -53,13 +53,13 @@ def write_access(result: AccessResult, out_dir: str | Path) -> dict[str, Path]:
         gpkg.unlink()
     origins = result.origins.drop(columns=["commune_geometry"], errors="ignore")
     sites = result.sites
-    _clean(origins).to_file(gpkg, layer="origins", driver="GPKG")
-    _clean(sites).to_file(gpkg, layer="sites", driver="GPKG")
+    clean_for_gdal(origins).to_file(gpkg, layer="origins", driver="GPKG")
+    clean_for_gdal(sites).to_file(gpkg, layer="sites", driver="GPKG")
     edges = result.graph.edges_gdf()
-    _clean(edges).to_file(gpkg, layer="edges", driver="GPKG")
+    clean_for_gdal(edges).to_file(gpkg, layer="edges", driver="GPKG")
     excl = result.exclusions
     excl_g = gpd.GeoDataFrame(excl, geometry=[None] * len(excl), crs=settings.default_crs)
-    _clean(excl_g).to_file(gpkg, layer="exclusions", driver="GPKG")
+    clean_for_gdal(excl_g).to_file(gpkg, layer="exclusions", driver="GPKG")
 
     table = pd.DataFrame(origins.drop(columns=origins.geometry.name))
     pts = origins.geometry
@@ -359,8 +359,8 @@ def write_diagnostic(
     gpkg = out / "diagnostic.gpkg"
     if gpkg.exists():
         gpkg.unlink()
-    _clean(diag.communes).to_file(gpkg, layer="communes", driver="GPKG")
-    _clean(diag.sites).to_file(gpkg, layer="sites", driver="GPKG")
+    clean_for_gdal(diag.communes).to_file(gpkg, layer="communes", driver="GPKG")
+    clean_for_gdal(diag.sites).to_file(gpkg, layer="sites", driver="GPKG")
     epci = diag.epci
     if len(epci) and "epci_nom" in diag.communes.columns:
         shapes = diag.communes.dissolve(by="epci_nom")[["geometry"]].reset_index()
@@ -371,7 +371,7 @@ def write_diagnostic(
         )
     else:
         epci_g = gpd.GeoDataFrame(epci, geometry=[None] * len(epci), crs=settings.default_crs)
-    _clean(epci_g).to_file(gpkg, layer="epci", driver="GPKG")
+    clean_for_gdal(epci_g).to_file(gpkg, layer="epci", driver="GPKG")
 
     summary = diag.departement.copy()
     notes = pd.DataFrame({"note": [*diag.notes, _SHEETS_NOTE]})

@@ -29,6 +29,11 @@ metric_crs: str = "EPSG:2154"
 #: snapped to. Farther places are flagged ``too_far_from_network`` and not routed.
 snap_tolerance_m: float = 1_500.0
 
+#: With ``snap(..., components="all")`` (scenario graphs), the smallest strongly
+#: connected component (nodes) a place may snap to: smaller fragments are parking loops
+#: and one-way stubs, not a valley's network.
+min_component_nodes: int = 10
+
 #: Speed (km/h) at which the off-network leg (place → snapped road vertex) is
 #: counted. 15 km/h is a slow car on a private lane or a brisk walk-and-park.
 offnetwork_speed_kmh: float = 15.0

@@ -1,0 +1,221 @@
+"""Planning: what-if evaluation and the location models, cross-checked against PySAL spopt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pulp
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from spopt.locate import LSCP, MCLP, PMedian
+
+from msapgeo.errors import InputError
+from msapgeo.graph import RoutingGraph
+from msapgeo.pipeline import demo_places
+from msapgeo.planning import (
+    CandidateMatrix,
+    candidate_matrix,
+    evaluate,
+    maximal_covering,
+    optimise,
+    p_median,
+    set_covering,
+    sites_from_communes,
+    sites_from_points,
+)
+
+SOLVER = pulp.PULP_CBC_CMD(msg=False)
+
+
+@pytest.fixture(scope="module")
+def region(andorra_graph: RoutingGraph, andorra_features) -> tuple:  # type: ignore[no-untyped-def]
+    origins, sites = demo_places(andorra_features)
+    origins["insee_com"] = origins["id"]
+    existing = sites[sites["amenity"] == "townhall"].reset_index(drop=True)
+    posts = sites[sites["amenity"] == "post_office"].reset_index(drop=True)
+    return andorra_graph, origins, existing, posts
+
+
+@pytest.fixture(scope="module")
+def matrix(region: tuple) -> CandidateMatrix:
+    g, origins, existing, _ = region
+    ok = origins[origins["id"] != "node/6312742113"]  # Ràmio: off the network
+    cands = sites_from_communes(ok, ok["insee_com"].tolist())
+    return candidate_matrix(g, origins, existing, cands, weight="count")
+
+
+def test_evaluate_a_new_site_at_a_commune(region: tuple) -> None:
+    g, origins, existing, _ = region
+    far = "node/9717817533"  # a hamlet far from every town hall
+    add = sites_from_communes(origins, [far])
+    ev = evaluate(g, origins, existing, add=add)
+    row = ev.communes.set_index("id").loc[far]
+    assert row["time_after_min"] < row["time_before_min"]
+    assert row["site_after"] == f"candidate/{far}"
+    both = ev.communes["time_before_min"].notna()
+    c = ev.communes[both]
+    assert (c["time_after_min"] <= c["time_before_min"] + 1e-9).all()
+    assert ev.communes["changes_site"].sum() >= 1
+    s = ev.summary.set_index("indicator")
+    assert s.loc["communes changing nearest site", "communes"] == ev.communes["changes_site"].sum()
+
+
+def test_evaluate_closing_a_site(region: tuple) -> None:
+    g, origins, existing, _ = region
+    gone = existing["site_id"].iloc[0]
+    ev = evaluate(g, origins, existing, remove=[gone])
+    hit = ev.communes["site_before"] == gone
+    assert hit.any()
+    assert (ev.communes.loc[hit, "time_after_min"] >= ev.communes.loc[hit, "time_before_min"]).all()
+    assert not (ev.communes["site_after"] == gone).any()
+
+
+def test_bad_planning_inputs(region: tuple, matrix: CandidateMatrix) -> None:
+    g, origins, existing, _ = region
+    with pytest.raises(InputError, match="unknown commune code"):
+        sites_from_communes(origins, ["05061"])
+    with pytest.raises(InputError, match="off the network"):
+        evaluate(g, origins, existing, add=sites_from_points([(2.35, 48.85)]))
+    with pytest.raises(InputError, match="not found"):
+        evaluate(g, origins, existing, remove=["no-such-site"])
+    with pytest.raises(InputError, match="choose between 0 and the"):
+        maximal_covering(matrix, matrix.n_candidates + 1, 10.0)
+
+
+def _spopt_inputs(m: CandidateMatrix) -> tuple[np.ndarray, np.ndarray]:
+    cost = np.where(np.isfinite(m.time_min), m.time_min, 1_000.0)
+    pre = np.zeros(cost.shape[1], int)
+    pre[: m.n_existing] = 1
+    return cost, pre
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_maximal_covering_and_p_median_equal_spopt(matrix: CandidateMatrix, k: int) -> None:
+    cost, pre = _spopt_inputs(matrix)
+    ours = maximal_covering(matrix, k, 5.0)
+    theirs = MCLP.from_cost_matrix(
+        cost,
+        matrix.weights,
+        service_radius=5.0,
+        p_facilities=matrix.n_existing + k,
+        predefined_facilities_arr=pre,
+        name="m",
+    ).solve(SOLVER)
+    assert ours.objective == pytest.approx(pulp.value(theirs.problem.objective))
+    assert ours.gap_pct == 0.0
+    reach = np.isfinite(matrix.time_min).any(axis=1)
+    pm = p_median(matrix, k)
+    theirs = PMedian.from_cost_matrix(
+        cost[reach],
+        matrix.weights[reach],
+        p_facilities=matrix.n_existing + k,
+        predefined_facilities_arr=pre,
+        name="p",
+    ).solve(SOLVER)
+    assert pm.objective == pytest.approx(pulp.value(theirs.problem.objective), rel=1e-9)
+
+
+def test_set_covering_equals_spopt_on_coverable_origins(matrix: CandidateMatrix) -> None:
+    ours = set_covering(matrix, 8.0)
+    cost, pre = _spopt_inputs(matrix)
+    cov = matrix.covered(8.0)
+    keep = cov.any(axis=1)
+    theirs = LSCP.from_cost_matrix(
+        cost[keep], service_radius=8.0, predefined_facilities_arr=pre, name="l"
+    ).solve(SOLVER)
+    assert ours.objective == pytest.approx(pulp.value(theirs.problem.objective))
+    assert ours.details["n_uncoverable"] == int((~keep).sum())
+
+
+@st.composite
+def random_matrices(draw: st.DrawFn) -> CandidateMatrix:
+    no = draw(st.integers(3, 12))
+    ne = draw(st.integers(0, 2))
+    nc = draw(st.integers(2, 6))
+    t = np.array(draw(st.lists(st.floats(1, 60), min_size=no * (ne + nc), max_size=no * (ne + nc))))
+    w = np.array(draw(st.lists(st.integers(1, 500), min_size=no, max_size=no)), float)
+    return CandidateMatrix(
+        t.reshape(no, ne + nc), w, np.arange(no).astype(str), np.arange(ne + nc).astype(str), ne
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_matrices(), st.integers(1, 2), st.floats(10, 40))
+def test_exact_models_equal_spopt_and_bound_the_heuristic(
+    m: CandidateMatrix, k: int, threshold: float
+) -> None:
+    k = min(k, m.n_candidates)
+    cost, pre = _spopt_inputs(m)
+    ex = maximal_covering(m, k, threshold, method="exact")
+    sp = MCLP.from_cost_matrix(
+        cost,
+        m.weights,
+        service_radius=threshold,
+        p_facilities=m.n_existing + k,
+        predefined_facilities_arr=pre,
+        name="r",
+    ).solve(SOLVER)
+    assert ex.objective == pytest.approx(pulp.value(sp.problem.objective))
+    he = maximal_covering(m, k, threshold, method="heuristic")
+    assert he.objective <= ex.objective + 1e-9
+    assert ex.objective <= he.bound + 1e-6
+    assert he.gap_pct >= 0
+    pe = p_median(m, k, method="exact")
+    ph = p_median(m, k, method="heuristic")
+    assert ph.objective >= pe.objective - 1e-6
+    assert pe.bound <= pe.objective + 1e-6
+
+
+def test_optimise_reuses_one_matrix(matrix: CandidateMatrix) -> None:
+    t = optimise(matrix, [1, 2], [5.0, 10.0])
+    assert set(t["model"]) == {"maximal_covering", "set_covering", "p_median"}
+    mc = t[t["model"] == "maximal_covering"].set_index(["threshold_min", "k"])["objective"]
+    assert mc[(5.0, 2)] >= mc[(5.0, 1)]
+    assert mc[(10.0, 1)] >= mc[(5.0, 1)]
+
+
+def test_cli_planning_commands(
+    tmp_path: Path, mirror: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from msapgeo.cli import main
+
+    assert (
+        main(["evaluate", "--add", "node/9717817533", "--out", str(tmp_path / "ev"), "--quiet"])
+        == 0
+    )
+    ev = pd.read_csv(tmp_path / "ev" / "evaluation.csv")
+    assert {"time_before_min", "time_after_min", "gain_min", "changes_site"} <= set(ev.columns)
+    assert (tmp_path / "ev" / "map.html").is_file()
+    assert (
+        main(["optimise", "--k", "2", "--threshold", "5", "--out", str(tmp_path / "op"), "--quiet"])
+        == 0
+    )
+    op = pd.read_csv(tmp_path / "op" / "optimise.csv")
+    assert len(op[op["model"] == "maximal_covering"]) == 2
+    chosen = gpd.read_file(tmp_path / "op" / "optimise.gpkg")
+    assert len(chosen) == 2
+    # bad inputs
+    assert main(["evaluate", "--add", "05061", "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    assert "unknown commune code" in capsys.readouterr().err
+    assert main(["evaluate", "--add", "2.35,48.85", "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    assert "off the network" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "optimise",
+                "--k",
+                "99",
+                "--candidates",
+                "post_offices",
+                "--out",
+                str(tmp_path / "x"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
+    assert "larger than the 4 candidates" in capsys.readouterr().err
