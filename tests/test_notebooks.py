@@ -37,7 +37,29 @@ def test_diagnostic_notebook(tmp_path: Path, mirror: Path) -> None:
     assert not errors
 
 
-@pytest.mark.parametrize("name", ["01_diagnostic.ipynb"])
+def test_new_sites_notebook(tmp_path: Path, mirror: Path) -> None:
+    _run("02_nouveaux_sites.ipynb", tmp_path, f"OUT = {str(tmp_path / 'out')!r}")
+    import pandas as pd
+
+    res = pd.read_csv(tmp_path / "out" / "optimise.csv")
+    assert {"maximal_covering", "p_median", "set_covering"} <= set(res["model"])
+    assert (tmp_path / "out" / "map.html").is_file()
+
+
+def test_winter_notebook(tmp_path: Path, mirror: Path) -> None:
+    _run("03_scenario_hiver.ipynb", tmp_path, f"OUT = {str(tmp_path / 'out')!r}")
+    import pandas as pd
+
+    communes = pd.read_csv(tmp_path / "out" / "scenario_communes.csv")
+    assert "Grau Roig" in set(communes["name"])
+    closed = pd.read_csv(tmp_path / "out" / "closed_ways.csv")
+    assert "Port d'Envalira" in set(closed["name"])
+    assert (tmp_path / "out" / "map.html").is_file()
+
+
+@pytest.mark.parametrize(
+    "name", ["01_diagnostic.ipynb", "02_nouveaux_sites.ipynb", "03_scenario_hiver.ipynb"]
+)
 def test_notebooks_are_committed_without_outputs(name: str) -> None:
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
