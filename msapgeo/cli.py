@@ -18,6 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from msapgeo import __version__, datasets, settings
+from msapgeo.dem import DEM, estimate_mountain
 from msapgeo.diagnostic import Diagnostic, demo_origins_with_parishes, run_diagnostic, select_sites
 from msapgeo.errors import InputError, MsapgeoError
 from msapgeo.graph import RoutingGraph
@@ -31,6 +32,7 @@ from msapgeo.pipeline import (
     demo_places,
     departement_inputs,
     load_graph,
+    place_territories,
     run_access,
 )
 from msapgeo.places import read_points, snap
@@ -64,6 +66,20 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--network-type", choices=["drive", "drive_service"], default=None, help="drivable filter"
     )
     p.add_argument("--no-cache", action="store_true", help="rebuild the graph, do not cache it")
+    p.add_argument(
+        "--profile",
+        choices=["legal", "mountain"],
+        default="legal",
+        help="speeds: legal (French speed model) or mountain (with curvature and slope)",
+    )
+    p.add_argument(
+        "--dem",
+        nargs="*",
+        type=Path,
+        default=None,
+        help="SRTM .hgt/.hgt.zip or GeoTIFF tiles for the slope penalty and the DEM mountain "
+        "estimate (the demo uses the Andorra tile of the catalog)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -73,6 +89,10 @@ def _diag_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-antennas", action="store_true", help="leave antennas out of the sites")
     p.add_argument("--include-buses", action="store_true", help="count buses as fixed sites")
+
+
+def _dem(args: argparse.Namespace) -> DEM | None:
+    return DEM.from_files(list(args.dem)) if getattr(args, "dem", None) else None
 
 
 def _thresholds(text: str) -> tuple[float, ...]:
@@ -195,6 +215,9 @@ def _finish(
     files = write_access(result, out)
     print(format_summary(result.summary()))
     print(f"graph: {result.graph!r}")
+    if result.graph.meta.get("profile") == "mountain":
+        rep = result.graph.meta.get("profile_report", {})
+        print(f"profile mountain: {rep.get('curvature')}; slope: {rep.get('slope')}")
     if diag is not None:
         prov = datasets.provenance(sources) if sources else None
         files.update(
@@ -220,7 +243,13 @@ def cmd_access(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     origins = read_points(args.origins, id_col=args.origin_id)
     sites = read_points(args.sites, id_col=args.site_id)
-    graph = load_graph(args.osm, network_type=args.network_type, cache=not args.no_cache)
+    graph = load_graph(
+        args.osm,
+        network_type=args.network_type,
+        cache=not args.no_cache,
+        profile=args.profile,
+        dem=_dem(args),
+    )
     inside = covered_by_graph(graph, origins.geometry.dropna())
     if not inside.any():
         raise InputError(
@@ -238,7 +267,10 @@ def cmd_diagnose(args: argparse.Namespace) -> None:
     neighbours = tuple(x.strip() for x in args.neighbours.split(",")) if args.neighbours else None
     origins, sites = departement_inputs(dep, neighbours=neighbours, vintage=args.fs_vintage)
     osm = datasets.fetch(datasets.osm_source(dep), path=args.osm)
-    graph = load_graph(osm, network_type=args.network_type, cache=not args.no_cache)
+    dem = _dem(args)
+    graph = load_graph(
+        osm, network_type=args.network_type, cache=not args.no_cache, profile=args.profile, dem=dem
+    )
     inside = covered_by_graph(graph, origins.geometry)
     if not inside.all():
         missing = origins.loc[~inside, ["insee_com", "nom"]]
@@ -247,7 +279,17 @@ def cmd_diagnose(args: argparse.Namespace) -> None:
             f"{osm}: the extract does not cover {len(missing)} of the {len(origins)} communes "
             f"of département {dep}: {names}"
         )
-    mountain = load_mountain_list(args.mountain) if args.mountain else None
+    if args.mountain:
+        mountain = load_mountain_list(args.mountain)
+    elif dem is not None:
+        territories = gpd.GeoDataFrame(
+            origins[["insee_com"]],
+            geometry=gpd.GeoSeries.from_wkt(origins["commune_geometry"]),
+            crs="EPSG:4326",
+        )
+        mountain = estimate_mountain(dem, territories)
+    else:
+        mountain = None
     diag = run_diagnostic(
         graph,
         origins,
@@ -275,15 +317,24 @@ def cmd_demo(args: argparse.Namespace) -> None:
     """``msapgeo demo``: Andorra 2025, populated places to town halls and post offices."""
     t0 = time.perf_counter()
     osm, features = demo_inputs(args.osm, progress=settings.progress)
+    dem = _dem(args) or DEM.from_files([datasets.fetch("srtm_N42E001")])
     graph = load_graph(
-        osm, network_type=args.network_type, features=features, cache=not args.no_cache
+        osm,
+        network_type=args.network_type,
+        features=features,
+        cache=not args.no_cache,
+        profile=args.profile,
+        dem=dem,
     )
     origins, sites = demo_places(features)
     origins = demo_origins_with_parishes(origins, features)
+    # no official zone de montagne list for the test region: estimated from the DEM
+    mountain = estimate_mountain(dem, place_territories(origins))
     diag = run_diagnostic(
         graph,
         origins,
         sites,
+        mountain=mountain,
         include_antennas=not args.no_antennas,
         include_buses=args.include_buses,
         thresholds=_thresholds(args.thresholds),
@@ -294,7 +345,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         },
     )
     assert diag.access is not None
-    _finish(diag.access, args.out, t0, diag, ["osm_andorra_2025"])
+    _finish(diag.access, args.out, t0, diag, ["osm_andorra_2025", "srtm_N42E001"])
 
 
 def cmd_graph(args: argparse.Namespace) -> None:
@@ -327,13 +378,26 @@ def _region(args: argparse.Namespace) -> Region:
         osm = datasets.fetch(datasets.osm_source(dep), path=args.osm)
         features = read_features(osm)
         graph = load_graph(
-            osm, features=features, network_type=args.network_type, cache=not args.no_cache
+            osm,
+            features=features,
+            network_type=args.network_type,
+            cache=not args.no_cache,
+            profile=args.profile,
+            dem=_dem(args),
         )
         label, weight = f"département {dep}", "population"
     else:
         osm, features = demo_inputs(args.osm)
+        dem = _dem(args)
+        if args.profile == "mountain" and dem is None:
+            dem = DEM.from_files([datasets.fetch("srtm_N42E001")])
         graph = load_graph(
-            osm, features=features, network_type=args.network_type, cache=not args.no_cache
+            osm,
+            features=features,
+            network_type=args.network_type,
+            cache=not args.no_cache,
+            profile=args.profile,
+            dem=dem,
         )
         places, amenities = demo_places(features)
         origins = demo_origins_with_parishes(places, features)

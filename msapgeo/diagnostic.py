@@ -202,6 +202,7 @@ def run_diagnostic(
         ignore_index=True,
     )
     notes = _notes(communes, density, mountain, supply_note, chosen)
+    communes["profile"] = graph.meta.get("profile", "legal")
     info = {
         **res.meta,
         "thresholds_min": list(thresholds),
@@ -253,6 +254,15 @@ def _notes(
     elif (communes["density_class"] == "unknown").any():
         n = int((communes["density_class"] == "unknown").sum())
         notes.append(f"{n} communes are missing from the density table ('unknown')")
+    if (
+        mountain is not None
+        and "mountain_source" in mountain.columns
+        and (mountain["mountain_source"].astype(str).str.startswith("estimated (DEM)").any())
+    ):
+        notes.append(
+            "mountain flag estimated (DEM) from the loi Montagne thresholds (700 m, 20 % slopes, "
+            "or 500 m with 15 %): an estimate, not the official zone de montagne list"
+        )
     if mountain is None:
         notes.append(
             "no zone de montagne classification given: "

@@ -19,10 +19,12 @@ import pandas as pd
 import shapely
 
 from msapgeo import datasets, settings
+from msapgeo.dem import DEM
 from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
 from msapgeo.network import OSMFeatures, graph_from_osm, read_features
 from msapgeo.places import origins_from_communes, snap
+from msapgeo.profiles import apply_profile
 from msapgeo.routing import nearest_site
 from msapgeo.speeds import SpeedModel
 
@@ -120,6 +122,8 @@ def load_graph(
     features: OSMFeatures | None = None,
     cache: bool = True,
     progress: bool | None = None,
+    profile: str = "legal",
+    dem: DEM | None = None,
 ) -> RoutingGraph:
     """Build the graph of an extract, or load it from the cache when built before.
 
@@ -137,7 +141,23 @@ def load_graph(
         Read and write the cache (:func:`msapgeo.datasets.cache_dir` ``/graphs``).
     progress
         Progress bars.
+    profile
+        ``"legal"`` or ``"mountain"`` (:func:`msapgeo.profiles.apply_profile`).
+    dem
+        Elevation tiles for the mountain profile's slope penalty.
     """
+    g = _load_legal(osm_path, model, network_type, features, cache, progress)
+    return apply_profile(g, profile, dem=dem)
+
+
+def _load_legal(
+    osm_path: str | Path,
+    model: SpeedModel | None,
+    network_type: str | None,
+    features: OSMFeatures | None,
+    cache: bool,
+    progress: bool | None,
+) -> RoutingGraph:
     nt = network_type or settings.network_type
     path = graph_cache_path(osm_path, model, nt)
     if cache and path.is_file():
@@ -176,8 +196,10 @@ def run_access(
     o = snap(graph, origins)
     s = snap(graph, sites)
     res = nearest_site(graph, o, s, site_id=site_id)
+    res["profile"] = graph.meta.get("profile", "legal")
     info = {
         "profile": graph.meta.get("profile", "legal"),
+        "profile_report": graph.meta.get("profile_report"),
         "graph": {k: graph.meta.get(k) for k in ("source_file", "source_sha256", "osm_timestamp")},
         "snap_tolerance_m": settings.snap_tolerance_m,
         "offnetwork_speed_kmh": settings.offnetwork_speed_kmh,
@@ -262,3 +284,11 @@ def demo_inputs(
     """The Andorra 2025 extract (through the data layer) and its features."""
     p = Path(osm_path) if osm_path else datasets.fetch("osm_andorra_2025")
     return p, read_features(p, progress=progress)
+
+
+def place_territories(places: gpd.GeoDataFrame, radius_m: float = 1_000.0) -> gpd.GeoDataFrame:
+    """Disc of ``radius_m`` around each place: the territory proxy of places without polygons."""
+    m = places.to_crs(settings.metric_crs)
+    return gpd.GeoDataFrame(
+        places.drop(columns="geometry"), geometry=m.buffer(radius_m).to_crs(settings.default_crs)
+    )

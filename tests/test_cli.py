@@ -49,10 +49,11 @@ def test_demo_writes_the_diagnostic(demo_out: Path) -> None:
     for name in ("diagnostic.gpkg", "diagnostic.xlsx", "map.html", "report.html"):
         assert (d / name).is_file(), name
     communes = gpd.read_file(d / "diagnostic.gpkg", layer="communes")
-    # parishes (admin_level=7) stand in for EPCI; no density table: flags 'unknown'
+    # parishes (admin_level=7) stand in for EPCI; no density table: flags 'unknown';
+    # no official mountain list: estimated from the DEM and labelled so
     assert communes["epci_nom"].nunique() == 7
     assert (communes["density_class"] == "unknown").all()
-    assert (communes["mountain"] == "unknown").all()
+    assert set(communes["mountain_source"]) == {"estimated (DEM)"}
     assert communes["population"].notna().sum() == 4  # places with a population tag
     report = (d / "report.html").read_text()
     assert "70 of 74 communes have no known population" in report
