@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from msapgeo.graph import RoutingGraph
 
@@ -55,4 +57,24 @@ def grid_graph(n_target: int, seed: int = 0) -> RoutingGraph:
         way_maxspeed=empty,
         way_tags=np.array(["{}"] * m),
         meta={"source_file": f"synthetic grid {k}x{k}"},
+    )
+
+
+def snapped_points(
+    g: RoutingGraph, nodes: np.ndarray, prefix: str, population: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
+    """Points sitting on graph nodes, already snapped (no off-network leg)."""
+    ids = [f"{prefix}{i}" for i in range(len(nodes))]
+    return gpd.GeoDataFrame(
+        {
+            "id": ids,
+            "site_id": ids,
+            "population": population if population is not None else np.zeros(len(nodes)),
+            "node_osmid": g.node_osmid[nodes],
+            "snap_m": np.zeros(len(nodes)),
+            "snap_time_s": np.zeros(len(nodes)),
+            "exclusion": pd.Series([pd.NA] * len(nodes), dtype="string"),
+        },
+        geometry=gpd.points_from_xy(g.node_lon[nodes], g.node_lat[nodes]),
+        crs="EPSG:4326",
     )

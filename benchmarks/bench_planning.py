@@ -15,31 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _synthetic import grid_graph
+from _synthetic import grid_graph, snapped_points
 
 from msapgeo import planning
-from msapgeo.graph import RoutingGraph
-
-
-def _points(g: RoutingGraph, nodes: np.ndarray, prefix: str, pop: np.ndarray | None = None):  # type: ignore[no-untyped-def]
-    return gpd.GeoDataFrame(
-        {
-            "site_id": [f"{prefix}{i}" for i in range(len(nodes))],
-            "id": [f"{prefix}{i}" for i in range(len(nodes))],
-            "population": pop if pop is not None else np.zeros(len(nodes)),
-            "node_osmid": g.node_osmid[nodes],
-            "snap_m": np.zeros(len(nodes)),
-            "snap_time_s": np.zeros(len(nodes)),
-            "exclusion": pd.Series([pd.NA] * len(nodes), dtype="string"),
-        },
-        geometry=gpd.points_from_xy(g.node_lon[nodes], g.node_lat[nodes]),
-        crs="EPSG:4326",
-    )
 
 
 def main() -> None:
@@ -47,9 +28,9 @@ def main() -> None:
     _ = g.csr_reverse
     rng = np.random.default_rng(0)
     nodes = rng.choice(g.n_nodes, 420, replace=False)
-    origins = _points(g, nodes[:200], "c", rng.integers(50, 5000, 200).astype(float))
-    existing = _points(g, nodes[200:220], "fs")
-    cands = _points(g, nodes[220:420], "cand")
+    origins = snapped_points(g, nodes[:200], "c", rng.integers(50, 5000, 200).astype(float))
+    existing = snapped_points(g, nodes[200:220], "fs")
+    cands = snapped_points(g, nodes[220:420], "cand")
     rows = []
     t0 = time.perf_counter()
     m = planning.candidate_matrix(g, origins, existing, cands)

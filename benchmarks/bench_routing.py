@@ -30,14 +30,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy.sparse import csgraph
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _synthetic import grid_graph
+from _synthetic import grid_graph, snapped_points
 
 import msapgeo as mg
 from msapgeo.graph import RoutingGraph
@@ -52,20 +51,6 @@ def _timeit(fn: Callable[[], object], repeat: int = 3) -> float:
         fn()
         best = min(best, time.perf_counter() - t0)
     return float(best)
-
-
-def _points(g: RoutingGraph, nodes: np.ndarray, prefix: str) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "id": [f"{prefix}{i}" for i in range(len(nodes))],
-            "node_osmid": g.node_osmid[nodes],
-            "snap_m": np.zeros(len(nodes)),
-            "snap_time_s": np.zeros(len(nodes)),
-            "exclusion": pd.Series([pd.NA] * len(nodes), dtype="string"),
-        },
-        geometry=gpd.points_from_xy(g.node_lon[nodes], g.node_lat[nodes]),
-        crs="EPSG:4326",
-    )
 
 
 def _nx_graph(g: RoutingGraph) -> nx.DiGraph:
@@ -87,8 +72,8 @@ def bench_routing(
     pair_sample: int,
     run_nx: bool,
 ) -> dict[str, object]:
-    origins = _points(g, o_nodes, "o")
-    sites = _points(g, s_nodes, "s")
+    origins = snapped_points(g, o_nodes, "o")
+    sites = snapped_points(g, s_nodes, "s")
     _ = g.csr_reverse  # built once for everyone (part of the graph, like nx's adjacency)
     res = mg.nearest_site(g, origins, sites)
     t_ours = _timeit(lambda: mg.nearest_site(g, origins, sites))

@@ -370,6 +370,7 @@ class Region:
 
 
 def _region(args: argparse.Namespace) -> Region:
+    dem = _dem(args)
     if args.dep:
         dep = datasets.normalise_dep(args.dep)
         origins, sites = departement_inputs(dep)
@@ -377,28 +378,21 @@ def _region(args: argparse.Namespace) -> Region:
         sites = sites[sites["exclusion"].isna()].reset_index(drop=True)
         osm = datasets.fetch(datasets.osm_source(dep), path=args.osm)
         features = read_features(osm)
-        graph = load_graph(
-            osm,
-            features=features,
-            network_type=args.network_type,
-            cache=not args.no_cache,
-            profile=args.profile,
-            dem=_dem(args),
-        )
-        label, weight = f"département {dep}", "population"
     else:
         osm, features = demo_inputs(args.osm)
-        dem = _dem(args)
         if args.profile == "mountain" and dem is None:
             dem = DEM.from_files([datasets.fetch("srtm_N42E001")])
-        graph = load_graph(
-            osm,
-            features=features,
-            network_type=args.network_type,
-            cache=not args.no_cache,
-            profile=args.profile,
-            dem=dem,
-        )
+    graph = load_graph(
+        osm,
+        features=features,
+        network_type=args.network_type,
+        cache=not args.no_cache,
+        profile=args.profile,
+        dem=dem,
+    )
+    if args.dep:
+        label, weight = f"département {datasets.normalise_dep(args.dep)}", "population"
+    else:
         places, amenities = demo_places(features)
         origins = demo_origins_with_parishes(places, features)
         sites = amenities[amenities["amenity"] == "townhall"].reset_index(drop=True)
