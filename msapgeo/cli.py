@@ -40,6 +40,7 @@ from msapgeo.planning import (
     candidate_matrix,
     evaluate,
     maximal_covering,
+    nearest_times,
     optimise,
     sites_from_communes,
     sites_from_points,
@@ -499,21 +500,16 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "optimise.csv", index=False, encoding="utf-8-sig")
-    best = maximal_covering(m, args.k, args.threshold, method=args.method)
+    best = maximal_covering(m, args.k, args.threshold, method=args.method)  # ms: no routing
     chosen = cands[cands["site_id"].isin(best.chosen)]
     gpkg = out / "optimise.gpkg"
     gpkg.unlink(missing_ok=True)
     clean_for_gdal(chosen).to_file(gpkg, layer="chosen_maximal_covering", driver="GPKG")
-    ev = evaluate(
-        r.graph,
-        r.origins,
-        r.sites,
-        add=chosen.drop(columns=["node_osmid", "snap_m", "snap_time_s"], errors="ignore"),
-    )
-    before = ev.communes.assign(time_min=ev.communes["time_before_min"])
-    after = ev.communes.assign(time_min=ev.communes["time_after_min"])
+    t_before, t_after = nearest_times(m, chosen["site_id"].tolist())
+    before = r.origins.assign(time_min=t_before)
+    after = r.origins.assign(time_min=t_after)
     after_sites = gpd.GeoDataFrame(
-        pd.concat([r.sites, ev.added], ignore_index=True), geometry="geometry", crs="EPSG:4326"
+        pd.concat([r.sites, chosen], ignore_index=True), geometry="geometry", crs="EPSG:4326"
     )
     save_offline(before_after_map(before, after, r.sites, after_sites), out / "map.html")
     print(

@@ -18,7 +18,13 @@ import shapely
 from msapgeo import settings
 from msapgeo.graph import RoutingGraph
 from msapgeo.hours import parse_site_hours
-from msapgeo.indicators import GAP_THRESHOLDS, aggregate, commune_indicators, gap_worklist
+from msapgeo.indicators import (
+    GAP_THRESHOLDS,
+    aggregate,
+    commune_indicators,
+    gap_worklist,
+    site_supply,
+)
 from msapgeo.network import OSMFeatures
 from msapgeo.pipeline import AccessResult, exclusions_table, run_access
 from msapgeo.routing import od_matrix
@@ -157,12 +163,7 @@ def run_diagnostic(
     res = run_access(graph, origins, chosen, site_id="site_id", meta=meta)
     routed = res.sites
     od = od_matrix(graph, res.origins, routed, site_id="site_id", distances=False)
-    supply_note = None
-    if chosen["weekly_hours"].notna().any():
-        supply = chosen["weekly_hours"].fillna(0).to_numpy()
-    else:
-        supply = np.ones(len(chosen))
-        supply_note = "no site publishes opening hours: the 2SFCA counts every site as supply 1"
+    supply, supply_note = site_supply(chosen)
     communes = commune_indicators(
         res.origins,
         chosen,

@@ -131,6 +131,22 @@ def gaussian_decay(t_min: np.ndarray, d0_min: float = FSCA_D0_MIN) -> np.ndarray
     return np.where(np.isfinite(t) & (t <= d0_min), w, 0.0)
 
 
+def site_supply(sites: pd.DataFrame) -> tuple[np.ndarray, str | None]:
+    """Supply of each site for the 2SFCA: weekly opening hours (0 where unknown).
+
+    Returns
+    -------
+    (numpy.ndarray, str or None)
+        The supply, and a note when no site publishes hours (every site then counts 1).
+    """
+    if "weekly_hours" in sites.columns:
+        wh = pd.to_numeric(sites["weekly_hours"], errors="coerce")
+        if wh.notna().any():
+            return wh.fillna(0).to_numpy(float), None
+    note = "no site publishes opening hours: the 2SFCA counts every site as supply 1"
+    return np.ones(len(sites)), note
+
+
 def two_step_fca(
     time_min: np.ndarray,
     demand: np.ndarray,
@@ -256,17 +272,7 @@ def commune_indicators(
         out[f"beyond_{th:g}min_min"] = (t - th).clip(lower=0)
     # 2SFCA
     if od_time_min is not None:
-        sup = supply
-        if sup is None:
-            wh = pd.to_numeric(
-                sites["weekly_hours"] if "weekly_hours" in sites.columns else pd.Series(np.nan),
-                errors="coerce",
-            )
-            sup = (
-                wh.fillna(0).to_numpy()
-                if wh is not None and wh.notna().any()
-                else np.ones(len(sites))
-            )
+        sup = supply if supply is not None else site_supply(sites)[0]
         out["access_2sfca_h_per_1000"] = two_step_fca(
             od_time_min, out["population"].to_numpy(), sup
         )

@@ -187,10 +187,9 @@ def snap(
     spd = settings.offnetwork_speed_kmh if speed_kmh is None else speed_kmh
     if spd <= 0:
         raise InputError(f"off-network speed must be positive, got {spd} km/h")
-    out = points.to_crs(settings.default_crs) if points.crs else points.copy()
     if points.crs is None:
         raise InputError("points have no CRS; set one (EPSG:4326 for lon/lat)")
-    out = out.copy()
+    out = points.to_crs(settings.default_crs)
     excl = _exclusion_column(out)
     geom = out.geometry
     missing = (geom.isna() | geom.is_empty).to_numpy()

@@ -375,6 +375,21 @@ class PlanResult:
         }
 
 
+def nearest_times(m: CandidateMatrix, chosen: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Time (min) of every origin to its nearest site before and after opening ``chosen``.
+
+    Read from the matrix, no routing: before = existing sites, after = existing + chosen.
+    NaN where no site is reachable.
+    """
+    cols = [m.n_existing + j for j, s in enumerate(m.site_ids[m.n_existing :]) if s in set(chosen)]
+    t = np.where(np.isfinite(m.time_min), m.time_min, np.inf)
+    before = t[:, : m.n_existing].min(axis=1, initial=np.inf)
+    after = np.minimum(before, t[:, cols].min(axis=1, initial=np.inf))
+    return np.where(np.isfinite(before), before, np.nan), np.where(
+        np.isfinite(after), after, np.nan
+    )
+
+
 def _check_k(m: CandidateMatrix, k: int) -> None:
     if k < 0 or k > m.n_candidates:
         raise InputError(f"k = {k}: choose between 0 and the {m.n_candidates} candidates")

@@ -191,17 +191,19 @@ def apply_profile(
     r = vertex_radius_m(graph)
     r_seg = np.minimum(r, np.concatenate([r[1:], [np.inf]]))
     v_curve = curve_speed_kmh(r_seg)
+    real = length > 0
+    binds = real & (v_curve < np.minimum(kmh_f, kmh_b))
     report: dict[str, object] = {
-        "curvature": {"a_lat_ms2": LATERAL_ACCEL_MS2, "window_m": CURVE_WINDOW_M}
+        "curvature": {
+            "a_lat_ms2": LATERAL_ACCEL_MS2,
+            "window_m": CURVE_WINDOW_M,
+            "segments_reduced_share": float(binds.sum() / real.sum()) if real.any() else 0.0,
+        }
     }
     for kmh, src in ((kmh_f, src_f), (kmh_b, src_b)):
-        cut = (v_curve < kmh) & (length > 0)
+        cut = (v_curve < kmh) & real
         kmh[cut] = v_curve[cut]
         src[cut] = SOURCE_CODE["curvature"]
-    real = length > 0
-    report["curvature"]["segments_reduced_share"] = float(  # type: ignore[index]
-        ((v_curve < np.minimum(kmh_f, kmh_b) + 1e-9) & real).mean() if real.any() else 0.0
-    )
     if dem is not None:
         g = segment_grade(graph, dem)
         covered = np.isfinite(g) & real

@@ -45,6 +45,7 @@ class _Problem:
     site_ids: np.ndarray  # ids of routable sites
     A: sparse.csr_matrix  # reversed graph + one virtual node per routable site
     A_len: np.ndarray  # edge lengths aligned with A.data
+    A_keys: np.ndarray  # sorted row * N + col of A's entries, to find an edge's length
 
     @property
     def n(self) -> int:
@@ -108,6 +109,7 @@ def _prepare(
         site_ids=_ids(sites, site_id, "site")[s_rows],
         A=A,
         A_len=A_len,
+        A_keys=_edge_keys(A),
     )
 
 
@@ -154,7 +156,7 @@ def _path_lengths(P: _Problem, pred: np.ndarray, targets: np.ndarray) -> np.ndar
         Shape ``(len(targets),)`` or ``(b, len(targets))``; 0 where there is no path.
     """
     pred2 = np.atleast_2d(pred)
-    keys = _edge_keys(P.A)
+    keys = P.A_keys
     N = P.A.shape[0]
     b = pred2.shape[0]
     cur = np.broadcast_to(np.asarray(targets, np.int64), (b, len(targets))).copy()

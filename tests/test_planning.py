@@ -219,3 +219,18 @@ def test_cli_planning_commands(
         == 2
     )
     assert "larger than the 4 candidates" in capsys.readouterr().err
+
+
+def test_nearest_times_from_the_matrix_equal_evaluate(
+    region: tuple, matrix: CandidateMatrix
+) -> None:
+    from msapgeo.planning import nearest_times
+
+    g, origins, existing, _ = region
+    best = maximal_covering(matrix, 2, 5.0)
+    before, after = nearest_times(matrix, best.chosen)
+    ok = origins[origins["id"] != "node/6312742113"]
+    add = sites_from_communes(ok, [c.removeprefix("candidate/") for c in best.chosen])
+    ev = evaluate(g, origins, existing, add=add)
+    assert np.allclose(before, ev.communes["time_before_min"], equal_nan=True)
+    assert np.allclose(after, ev.communes["time_after_min"], equal_nan=True)
