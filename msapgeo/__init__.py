@@ -18,33 +18,87 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from msapgeo import datasets, settings
-from msapgeo.datasets import (
-    fetch,
-    load_communes,
-    load_density_grid,
-    load_france_services,
-    load_population,
-)
-from msapgeo.errors import (
-    ChecksumError,
-    DataNotFoundError,
-    InputError,
-    MsapgeoError,
-    OSMReadError,
-)
-from msapgeo.graph import RoutingGraph
-from msapgeo.network import graph_from_osm, read_features
-from msapgeo.pipeline import (
-    AccessResult,
-    demo_places,
-    departement_inputs,
-    load_graph,
-    run_access,
-)
-from msapgeo.places import origins_from_communes, read_points, snap
-from msapgeo.routing import ODMatrix, nearest_site, node_times, od_matrix
-from msapgeo.speeds import SpeedModel, parse_maxspeed
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Names are imported on first use (PEP 562), so that ``import msapgeo`` and the command
+# line start fast and an interrupt during start-up is handled by the command.
+_LAZY: dict[str, str] = {
+    "datasets": "msapgeo.datasets",
+    "settings": "msapgeo.settings",
+    "fetch": "msapgeo.datasets",
+    "load_communes": "msapgeo.datasets",
+    "load_density_grid": "msapgeo.datasets",
+    "load_france_services": "msapgeo.datasets",
+    "load_population": "msapgeo.datasets",
+    "ChecksumError": "msapgeo.errors",
+    "DataNotFoundError": "msapgeo.errors",
+    "InputError": "msapgeo.errors",
+    "MsapgeoError": "msapgeo.errors",
+    "OSMReadError": "msapgeo.errors",
+    "RoutingGraph": "msapgeo.graph",
+    "graph_from_osm": "msapgeo.network",
+    "read_features": "msapgeo.network",
+    "AccessResult": "msapgeo.pipeline",
+    "demo_places": "msapgeo.pipeline",
+    "departement_inputs": "msapgeo.pipeline",
+    "load_graph": "msapgeo.pipeline",
+    "run_access": "msapgeo.pipeline",
+    "origins_from_communes": "msapgeo.places",
+    "read_points": "msapgeo.places",
+    "snap": "msapgeo.places",
+    "ODMatrix": "msapgeo.routing",
+    "nearest_site": "msapgeo.routing",
+    "node_times": "msapgeo.routing",
+    "od_matrix": "msapgeo.routing",
+    "SpeedModel": "msapgeo.speeds",
+    "parse_maxspeed": "msapgeo.speeds",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'msapgeo' has no attribute {name!r}")
+    mod = import_module(module)
+    value = mod if module.rsplit(".", 1)[-1] == name else getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from msapgeo import datasets, settings
+    from msapgeo.datasets import (
+        fetch,
+        load_communes,
+        load_density_grid,
+        load_france_services,
+        load_population,
+    )
+    from msapgeo.errors import (
+        ChecksumError,
+        DataNotFoundError,
+        InputError,
+        MsapgeoError,
+        OSMReadError,
+    )
+    from msapgeo.graph import RoutingGraph
+    from msapgeo.network import graph_from_osm, read_features
+    from msapgeo.pipeline import (
+        AccessResult,
+        demo_places,
+        departement_inputs,
+        load_graph,
+        run_access,
+    )
+    from msapgeo.places import origins_from_communes, read_points, snap
+    from msapgeo.routing import ODMatrix, nearest_site, node_times, od_matrix
+    from msapgeo.speeds import SpeedModel, parse_maxspeed
+
 
 __all__ = [
     "AccessResult",

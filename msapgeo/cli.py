@@ -7,6 +7,8 @@ clear message on standard error with exit status 2.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import math
 import re
 import sys
 import time
@@ -21,6 +23,7 @@ from msapgeo import __version__, datasets, settings
 from msapgeo.dem import DEM, estimate_mountain
 from msapgeo.diagnostic import Diagnostic, demo_origins_with_parishes, run_diagnostic, select_sites
 from msapgeo.errors import InputError, MsapgeoError
+from msapgeo.fileio import OutputFolder, check_output_folder
 from msapgeo.graph import RoutingGraph
 from msapgeo.indicators import load_mountain_list
 from msapgeo.maps import before_after_map, save_offline
@@ -45,21 +48,83 @@ from msapgeo.planning import (
     sites_from_communes,
     sites_from_points,
 )
-from msapgeo.report import clean_for_gdal, format_summary, write_access, write_diagnostic
+from msapgeo.report import (
+    CSV_FORMATS,
+    format_summary,
+    run_record,
+    write_access_files,
+    write_csv,
+    write_diagnostic_files,
+    write_gpkg,
+)
 from msapgeo.scenarios import Scenario, close_roads, compare, winter_closures
+
+
+def _positive(text: str) -> float:
+    """argparse type: a positive finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of 1 or more")
+    return value
+
+
+def _date(text: str) -> str:
+    """argparse type: a calendar date written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; write it YYYY-MM-DD, e.g. 2027-01-15"
+        ) from None
+
+
+def _existing_file(text: str) -> Path:
+    """argparse type: a file that exists."""
+    p = Path(text)
+    if not p.is_file():
+        what = "is a folder" if p.is_dir() else "does not exist"
+        raise argparse.ArgumentTypeError(f"{text} {what}; give an existing file")
+    return p
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on standard error, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="output folder")
     p.add_argument(
+        "--csv-format",
+        choices=CSV_FORMATS,
+        default="fr",
+        help="CSV layout: fr (; and decimal comma, for French Excel) or machine (default fr)",
+    )
+    p.add_argument(
         "--tolerance-m",
-        type=float,
+        type=_positive,
         default=None,
         help=f"max snapping distance in m (default {settings.snap_tolerance_m:g})",
     )
     p.add_argument(
         "--offnetwork-kmh",
-        type=float,
+        type=_positive,
         default=None,
         help=f"speed of the off-network leg (default {settings.offnetwork_speed_kmh:g} km/h)",
     )
@@ -108,24 +173,34 @@ def _thresholds(text: str) -> tuple[float, ...]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``msapgeo`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="msapgeo",
         description="Road time from communes to their nearest France services / MSAP.",
     )
     parser.add_argument("--version", action="version", version=f"msapgeo {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     a = sub.add_parser("access", help="nearest site for every origin, from files")
-    a.add_argument("--osm", required=True, type=Path, help="OSM extract (.osm.pbf, .osm[.gz|.bz2])")
-    a.add_argument("--origins", required=True, type=Path, help="CSV (lon/lat), GPKG or GeoJSON")
-    a.add_argument("--sites", required=True, type=Path, help="CSV (lon/lat), GPKG or GeoJSON")
+    a.add_argument(
+        "--osm", required=True, type=_existing_file, help="OSM extract (.osm.pbf, .osm[.gz|.bz2])"
+    )
+    a.add_argument(
+        "--origins", required=True, type=_existing_file, help="CSV (lon/lat), GPKG or GeoJSON"
+    )
+    a.add_argument(
+        "--sites", required=True, type=_existing_file, help="CSV (lon/lat), GPKG or GeoJSON"
+    )
+    a.add_argument("--origins-layer", default=None, help="layer of a multi-layer GeoPackage")
+    a.add_argument("--sites-layer", default=None, help="layer of a multi-layer GeoPackage")
     a.add_argument("--origin-id", default=None, help="identifier column of the origins")
     a.add_argument("--site-id", default=None, help="identifier column of the sites")
     _common(a)
 
     d = sub.add_parser("diagnose", help="a French département through the data catalog")
     d.add_argument("dep", help="département code, e.g. 05")
-    d.add_argument("--osm", type=Path, default=None, help="OSM extract covering the département")
+    d.add_argument(
+        "--osm", type=_existing_file, default=None, help="OSM extract covering the département"
+    )
     d.add_argument(
         "--neighbours",
         default=None,
@@ -142,14 +217,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(d)
 
     m = sub.add_parser("demo", help="the whole pipeline offline on the Andorra 2025 extract")
-    m.add_argument("--osm", type=Path, default=None, help="another extract to run the demo on")
+    m.add_argument(
+        "--osm", type=_existing_file, default=None, help="another extract to run the demo on"
+    )
     _diag_options(m)
     _common(m)
 
     region_help = "département code; without it the offline test region (Andorra 2025)"
     e = sub.add_parser("evaluate", help="who gains if a site opens or closes (before/after)")
     e.add_argument("--dep", default=None, help=region_help)
-    e.add_argument("--osm", type=Path, default=None, help="OSM extract of the region")
+    e.add_argument("--osm", type=_existing_file, default=None, help="OSM extract of the region")
     e.add_argument(
         "--add",
         nargs="*",
@@ -161,9 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     o = sub.add_parser("optimise", help="where the next sites should go (covering, p-median)")
     o.add_argument("--dep", default=None, help=region_help)
-    o.add_argument("--osm", type=Path, default=None, help="OSM extract of the region")
-    o.add_argument("--k", type=int, default=2, help="new sites (models run for 1..k)")
-    o.add_argument("--threshold", type=float, default=30.0, help="coverage threshold, minutes")
+    o.add_argument("--osm", type=_existing_file, default=None, help="OSM extract of the region")
+    o.add_argument("--k", type=_positive_int, default=2, help="new sites (models run for 1..k)")
+    o.add_argument(
+        "--threshold", type=_positive, default=30.0, help="coverage threshold, minutes"
+    )
     o.add_argument(
         "--candidates",
         default="townhalls",
@@ -181,20 +260,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("scenario", help="road closures and winter passes: who loses access")
     s.add_argument("--dep", default=None, help=region_help)
-    s.add_argument("--osm", type=Path, default=None, help="OSM extract of the region")
+    s.add_argument("--osm", type=_existing_file, default=None, help="OSM extract of the region")
     s.add_argument("--close-way", nargs="*", type=int, default=[], help="OSM way ids")
     s.add_argument("--close-name", nargs="*", default=[], help="exact way names")
     s.add_argument("--close-ref", nargs="*", default=[], help="road refs, e.g. D 902")
-    s.add_argument("--close-polygon", type=Path, default=None, help="GeoJSON/GPKG polygon(s)")
-    s.add_argument("--winter", default=None, help="date (YYYY-MM-DD): closures from OSM tags")
+    s.add_argument(
+        "--close-polygon", type=_existing_file, default=None, help="GeoJSON/GPKG polygon(s)"
+    )
+    s.add_argument(
+        "--winter", type=_date, default=None, help="date (YYYY-MM-DD): closures from OSM tags"
+    )
     _common(s)
 
     g = sub.add_parser("graph", help="build a routing graph and save it (.npz)")
-    g.add_argument("--osm", required=True, type=Path)
-    g.add_argument("--out", required=True, type=Path, help="target .npz file")
+    g.add_argument("--osm", required=True, type=_existing_file, help="OSM extract")
+    g.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="target .npz file; a folder receives <extract name>.npz",
+    )
     g.add_argument("--network-type", choices=["drive", "drive_service"], default=None)
     g.add_argument("--quiet", action="store_true")
     return parser
+
+
+_SETTINGS = ("snap_tolerance_m", "offnetwork_speed_kmh", "progress")
 
 
 def _apply_settings(args: argparse.Namespace) -> None:
@@ -212,21 +303,28 @@ def _finish(
     t0: float,
     diag: Diagnostic | None = None,
     sources: Sequence[str] = (),
+    csv_format: str = "fr",
 ) -> None:
-    files = write_access(result, out)
+    run = run_record(result)
+    prov = datasets.provenance(sources) if (diag is not None and sources) else None
+    with OutputFolder(out, run) as folder:
+        files = write_access_files(result, folder.path, csv_format=csv_format)
+        if diag is not None:
+            folder.run["diagnostic"] = {"notes": list(diag.notes)}
+            files.update(
+                {
+                    f"diagnostic {k}": v
+                    for k, v in write_diagnostic_files(
+                        diag, folder.path / "diagnostic", provenance=prov
+                    ).items()
+                }
+            )
     print(format_summary(result.summary()))
     print(f"graph: {result.graph!r}")
     if result.graph.meta.get("profile") == "mountain":
         rep = result.graph.meta.get("profile_report", {})
         print(f"profile mountain: {rep.get('curvature')}; slope: {rep.get('slope')}")
     if diag is not None:
-        prov = datasets.provenance(sources) if sources else None
-        files.update(
-            {
-                f"diagnostic {k}": v
-                for k, v in write_diagnostic(diag, out / "diagnostic", provenance=prov).items()
-            }
-        )
         kf = diag.key_figures()
         th = diag.meta["thresholds_min"]
         print(
@@ -235,15 +333,19 @@ def _finish(
         )
         for note in diag.notes:
             print(f"  note: {note}")
-    print("written: " + ", ".join(str(p) for p in files.values()))
+    written = [str(folder.final(p)) for p in files.values()]
+    print("written: " + ", ".join([*written, f"{out}/run.json"]))
     print(f"done in {time.perf_counter() - t0:.1f} s")
 
 
 def cmd_access(args: argparse.Namespace) -> None:
     """``msapgeo access``."""
     t0 = time.perf_counter()
-    origins = read_points(args.origins, id_col=args.origin_id)
-    sites = read_points(args.sites, id_col=args.site_id)
+    origins = read_points(args.origins, id_col=args.origin_id, layer=args.origins_layer)
+    sites = read_points(args.sites, id_col=args.site_id, layer=args.sites_layer)
+    for label, pts in (("origins", origins), ("sites", sites)):
+        for note in pts.attrs.get("notes", []):
+            print(f"  note ({label}): {note}")
     graph = load_graph(
         args.osm,
         network_type=args.network_type,
@@ -258,7 +360,7 @@ def cmd_access(args: argparse.Namespace) -> None:
             "check the extract or the coordinates (lon/lat in WGS84)"
         )
     result = run_access(graph, origins, sites, site_id="id", meta={"command": "access"})
-    _finish(result, args.out, t0)
+    _finish(result, args.out, t0, csv_format=args.csv_format)
 
 
 def cmd_diagnose(args: argparse.Namespace) -> None:
@@ -311,7 +413,7 @@ def cmd_diagnose(args: argparse.Namespace) -> None:
         "cog_2026_epci",
         "density_grid",
     ]
-    _finish(diag.access, args.out, t0, diag, sources)
+    _finish(diag.access, args.out, t0, diag, sources, csv_format=args.csv_format)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -346,15 +448,29 @@ def cmd_demo(args: argparse.Namespace) -> None:
         },
     )
     assert diag.access is not None
-    _finish(diag.access, args.out, t0, diag, ["osm_andorra_2025", "srtm_N42E001"])
+    _finish(
+        diag.access,
+        args.out,
+        t0,
+        diag,
+        ["osm_andorra_2025", "srtm_N42E001"],
+        csv_format=args.csv_format,
+    )
 
 
 def cmd_graph(args: argparse.Namespace) -> None:
     """``msapgeo graph``."""
     from msapgeo.network import graph_from_osm
 
+    out = Path(args.out)
+    if out.is_dir() or str(args.out).endswith(("/", "\\")):
+        out = out / (args.osm.name.split(".")[0] + ".npz")
+    elif out.parent.exists() and not out.parent.is_dir():
+        raise InputError(f"--out {out}: {out.parent} is a file")
+    if args.quiet:
+        settings.progress = False
     g = graph_from_osm(args.osm, network_type=args.network_type)
-    path = g.save(args.out)
+    path = g.save(out)
     print(f"{g!r} written to {path}")
 
 
@@ -439,31 +555,29 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     add = _parse_add(args.add, r.origins) if args.add else None
     ev = evaluate(r.graph, r.origins, r.sites, add=add, remove=args.remove)
     out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    table = pd.DataFrame(ev.communes.drop(columns="geometry"))
-    table.to_csv(out / "evaluation.csv", index=False, encoding="utf-8-sig")
-    ev.summary.to_csv(out / "evaluation_summary.csv", index=False, encoding="utf-8-sig")
-    gpkg = out / "evaluation.gpkg"
-    gpkg.unlink(missing_ok=True)
-    clean_for_gdal(ev.communes.drop(columns=["commune_geometry"], errors="ignore")).to_file(
-        gpkg, layer="communes", driver="GPKG"
-    )
-    if len(ev.added):
-        clean_for_gdal(ev.added).to_file(gpkg, layer="added", driver="GPKG")
-    after_sites = pd.concat(
-        [r.sites[~r.sites["site_id"].isin(args.remove)], ev.added], ignore_index=True
-    )
-    before = ev.communes.assign(time_min=ev.communes["time_before_min"])
-    after = ev.communes.assign(time_min=ev.communes["time_after_min"])
-    save_offline(
-        before_after_map(
-            before,
-            after,
-            r.sites,
-            gpd.GeoDataFrame(after_sites, geometry="geometry", crs="EPSG:4326"),
-        ),
-        out / "map.html",
-    )
+    with OutputFolder(out, {"command": "evaluate", "region": r.label}) as folder:
+        tmp = folder.path
+        table = pd.DataFrame(ev.communes.drop(columns="geometry"))
+        write_csv(table, tmp / "evaluation.csv", fmt=args.csv_format)
+        write_csv(ev.summary, tmp / "evaluation_summary.csv", fmt=args.csv_format)
+        layers = {"communes": ev.communes.drop(columns=["commune_geometry"], errors="ignore")}
+        if len(ev.added):
+            layers["added"] = ev.added
+        write_gpkg(layers, tmp / "evaluation.gpkg")
+        after_sites = pd.concat(
+            [r.sites[~r.sites["site_id"].isin(args.remove)], ev.added], ignore_index=True
+        )
+        before = ev.communes.assign(time_min=ev.communes["time_before_min"])
+        after = ev.communes.assign(time_min=ev.communes["time_after_min"])
+        save_offline(
+            before_after_map(
+                before,
+                after,
+                r.sites,
+                gpd.GeoDataFrame(after_sites, geometry="geometry", crs="EPSG:4326"),
+            ),
+            tmp / "map.html",
+        )
     print(f"region: {r.label}")
     print(ev.summary.to_string(index=False))
     print(f"written: {out}/evaluation.csv, evaluation_summary.csv, evaluation.gpkg, map.html")
@@ -498,20 +612,19 @@ def cmd_optimise(args: argparse.Namespace) -> None:
         raise InputError(f"--k {args.k} is larger than the {m.n_candidates} candidates")
     table = optimise(m, range(1, args.k + 1), [args.threshold], method=args.method)
     out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "optimise.csv", index=False, encoding="utf-8-sig")
-    best = maximal_covering(m, args.k, args.threshold, method=args.method)  # ms: no routing
-    chosen = cands[cands["site_id"].isin(best.chosen)]
-    gpkg = out / "optimise.gpkg"
-    gpkg.unlink(missing_ok=True)
-    clean_for_gdal(chosen).to_file(gpkg, layer="chosen_maximal_covering", driver="GPKG")
-    t_before, t_after = nearest_times(m, chosen["site_id"].tolist())
-    before = r.origins.assign(time_min=t_before)
-    after = r.origins.assign(time_min=t_after)
-    after_sites = gpd.GeoDataFrame(
-        pd.concat([r.sites, chosen], ignore_index=True), geometry="geometry", crs="EPSG:4326"
-    )
-    save_offline(before_after_map(before, after, r.sites, after_sites), out / "map.html")
+    with OutputFolder(out, {"command": "optimise", "region": r.label}) as folder:
+        tmp = folder.path
+        write_csv(table, tmp / "optimise.csv", fmt=args.csv_format)
+        best = maximal_covering(m, args.k, args.threshold, method=args.method)  # ms: no routing
+        chosen = cands[cands["site_id"].isin(best.chosen)]
+        write_gpkg({"chosen_maximal_covering": chosen}, tmp / "optimise.gpkg")
+        t_before, t_after = nearest_times(m, chosen["site_id"].tolist())
+        before = r.origins.assign(time_min=t_before)
+        after = r.origins.assign(time_min=t_after)
+        after_sites = gpd.GeoDataFrame(
+            pd.concat([r.sites, chosen], ignore_index=True), geometry="geometry", crs="EPSG:4326"
+        )
+        save_offline(before_after_map(before, after, r.sites, after_sites), tmp / "map.html")
     print(
         f"region: {r.label}; {m.n_candidates} candidates ({dropped} off the network left out), "
         f"{len(m.origin_ids)} origins, weight {args.weight or r.weight}"
@@ -530,7 +643,12 @@ def cmd_scenario(args: argparse.Namespace) -> None:
     r = _region(args)
     polygon = None
     if args.close_polygon:
-        poly = gpd.read_file(args.close_polygon)
+        try:
+            poly = gpd.read_file(args.close_polygon)
+        except Exception as exc:
+            raise InputError(
+                f"--close-polygon {args.close_polygon}: not a readable GeoJSON/GeoPackage ({exc})"
+            ) from exc
         if poly.crs is None:
             raise InputError(f"{args.close_polygon}: the layer has no CRS")
         polygon = poly.to_crs("EPSG:4326").union_all()
@@ -562,22 +680,51 @@ def cmd_scenario(args: argparse.Namespace) -> None:
         r.graph, final, r.origins, r.sites, id_col="insee_com"
     )
     out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    communes.to_csv(out / "scenario_communes.csv", index=False, encoding="utf-8-sig")
-    summary.to_csv(out / "scenario_summary.csv", index=False, encoding="utf-8-sig")
-    final.closed.to_csv(out / "closed_ways.csv", index=False, encoding="utf-8-sig")
-    final.not_evaluated.to_csv(out / "not_evaluated.csv", index=False, encoding="utf-8-sig")
-    save_offline(before_after_map(before, after, r.sites, r.sites), out / "map.html")
+    with OutputFolder(out, {"command": "scenario", "region": r.label}) as folder:
+        tmp = folder.path
+        write_csv(communes, tmp / "scenario_communes.csv", fmt=args.csv_format)
+        write_csv(summary, tmp / "scenario_summary.csv", fmt=args.csv_format)
+        write_csv(final.closed, tmp / "closed_ways.csv", fmt=args.csv_format)
+        write_csv(final.not_evaluated, tmp / "not_evaluated.csv", fmt=args.csv_format)
+        closed_geo = _closed_roads(r.graph, final.closed)
+        save_offline(
+            before_after_map(before, after, r.sites, r.sites, closed_roads=closed_geo),
+            tmp / "map.html",
+        )
     print(f"region: {r.label}; {len(final.closed)} ways closed")
     print(summary.to_string(index=False))
     print(f"written: {out}/scenario_communes.csv, scenario_summary.csv, closed_ways.csv, map.html")
     print(f"done in {time.perf_counter() - t0:.1f} s")
 
 
+def _closed_roads(graph: RoutingGraph, closed: pd.DataFrame) -> gpd.GeoDataFrame | None:
+    """Geometry of the closed ways, for the scenario map."""
+    if closed is None or not len(closed) or "osm_way_id" not in closed.columns:
+        return None
+    e = graph.edges_gdf()
+    col = "osm_way_id" if "osm_way_id" in e.columns else None
+    if col is None:
+        return None
+    return e[e[col].isin(closed["osm_way_id"])]
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """Refuse an unusable ``--out`` before any work is done."""
+    if args.command != "graph" and getattr(args, "out", None) is not None:
+        check_output_folder(args.out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``msapgeo`` command."""
-    args = build_parser().parse_args(argv)
-    _apply_settings(args)
+    """Entry point of the ``msapgeo`` command.
+
+    Returns the exit status: 0 on success, 2 on a usage or input error (one line on
+    standard error), 130 when interrupted. Global settings are restored on return.
+    """
+    saved = {k: getattr(settings, k) for k in _SETTINGS}
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
     handlers = {
         "access": cmd_access,
         "diagnose": cmd_diagnose,
@@ -588,11 +735,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scenario": cmd_scenario,
     }
     try:
+        _apply_settings(args)
+        _check_out(args)
         handlers[args.command](args)
     except MsapgeoError as exc:
-        print(f"msapgeo: error: {exc}", file=sys.stderr)
+        print(f"msapgeo: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("msapgeo: interrupted; earlier outputs are left as they were", file=sys.stderr)
+        return 130
+    finally:
+        for k, v in saved.items():
+            setattr(settings, k, v)
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 import urllib.error
 import urllib.request
@@ -38,6 +37,7 @@ from tqdm.auto import tqdm
 
 from msapgeo import settings
 from msapgeo.errors import ChecksumError, DataNotFoundError, InputError
+from msapgeo.fileio import atomic_path
 
 _GH = "https://raw.githubusercontent.com"
 _OSMFR = "https://download.openstreetmap.fr/extracts/europe/france"
@@ -298,14 +298,29 @@ def get_source(name: str) -> Source:
     raise InputError(f"unknown data source {name!r}; known: {', '.join(sorted(CATALOG))}")
 
 
+#: INSEE codes of the départements: 01–95 (no 20), Corsica's 2A and 2B, and the five
+#: overseas départements (975, 977, 978, 986, 987 are collectivités, not départements).
+DEPARTEMENTS: frozenset[str] = frozenset(
+    [f"{i:02d}" for i in range(1, 96) if i != 20] + ["2A", "2B", "971", "972", "973", "974", "976"]
+)
+
+
 def normalise_dep(dep: str | int) -> str:
-    """Return a département code as INSEE writes it (``5`` → ``"05"``, ``"2a"`` → ``"2A"``)."""
+    """Return a département code as INSEE writes it (``5`` → ``"05"``, ``"2a"`` → ``"2A"``).
+
+    Raises
+    ------
+    InputError
+        The code names no département (``99``, ``975``, ``20``…).
+    """
     text = str(dep).strip().upper()
-    if text.isdigit():
-        return text.zfill(2)
-    if text in ("2A", "2B"):
-        return text
-    raise InputError(f"département code {dep!r} is not an INSEE code such as '05' or '2A'")
+    code = text.zfill(2) if text.isdigit() else text
+    if code in DEPARTEMENTS:
+        return code
+    raise InputError(
+        f"département code {dep!r} is not a French département; give an INSEE code "
+        "such as 05, 2A or 974"
+    )
 
 
 # --------------------------------------------------------------------------- fetching
@@ -704,10 +719,8 @@ def load_density_grid(*, path: str | Path | None = None) -> pd.DataFrame:
             **{f"p{i}": pd.to_numeric(raw[f"P{i}"]) for i in range(1, 8)},
         }
     )
-    parsed.parent.mkdir(parents=True, exist_ok=True)
-    tmp = parsed.with_suffix(".tmp")
-    out.to_parquet(tmp)
-    shutil.move(tmp, parsed)
+    with atomic_path(parsed, suffix=".parquet") as tmp:
+        out.to_parquet(tmp)
     return out
 
 

@@ -20,6 +20,8 @@ from the topology but kept in the geometry. Nodes, edges and the CSR matrices
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +36,7 @@ from scipy.sparse import csgraph
 
 from msapgeo import settings
 from msapgeo.errors import InputError
+from msapgeo.fileio import atomic_path
 from msapgeo.speeds import SPEED_SOURCES
 
 FORMAT_VERSION = 1
@@ -402,9 +405,10 @@ class RoutingGraph:
         p.parent.mkdir(parents=True, exist_ok=True)
         arrays = {k: getattr(self, k) for k in (*_VERTEX_ARRAYS, *_SEGMENT_ARRAYS, *_WAY_ARRAYS)}
         meta = json.dumps({"format_version": FORMAT_VERSION, **self.meta}, sort_keys=True)
-        tmp = p.with_name(p.name + ".tmp.npz")
-        np.savez(tmp, __meta__=np.array(meta), **arrays)
-        tmp.replace(p)
+        # a unique temporary name per writer, moved into place when complete: two
+        # processes building the same graph never share a file, a killed one leaves none
+        with atomic_path(p, suffix=".npz") as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, __meta__=np.array(meta), **arrays)
         return p
 
     @classmethod
@@ -417,14 +421,16 @@ class RoutingGraph:
             The file is not a msapgeo graph or has another format version.
         """
         p = Path(path)
+        if not p.is_file():
+            raise InputError(f"{p}: graph file not found")
         try:
             with np.load(p, allow_pickle=False) as z:
                 data = {k: z[k] for k in z.files}
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{p}: not a msapgeo graph file ({exc})") from exc
-        if "__meta__" not in data:
-            raise InputError(f"{p}: not a msapgeo graph file (no __meta__ entry)")
-        meta = json.loads(str(data.pop("__meta__")))
+            meta = json.loads(str(data.pop("__meta__")))
+        except KeyError as exc:
+            raise InputError(f"{p}: not a msapgeo graph file (no __meta__ entry)") from exc
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            raise InputError(f"{p}: not a msapgeo graph file or truncated ({exc})") from exc
         version = meta.pop("format_version", None)
         if version != FORMAT_VERSION:
             raise InputError(f"{p}: graph format {version}, this msapgeo reads {FORMAT_VERSION}")

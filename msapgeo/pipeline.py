@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,12 +160,20 @@ def _load_legal(
     progress: bool | None,
 ) -> RoutingGraph:
     nt = network_type or settings.network_type
-    path = graph_cache_path(osm_path, model, nt)
+    src = Path(osm_path)
+    if not src.is_file():
+        what = "is a folder" if src.is_dir() else "does not exist"
+        raise InputError(f"{src}: the OSM extract {what}; give an .osm.pbf or .osm file")
+    path = graph_cache_path(src, model, nt)
     if cache and path.is_file():
         try:
             return RoutingGraph.load(path)
-        except InputError:
-            path.unlink()
+        except InputError as exc:
+            warnings.warn(
+                f"cached graph {path} is unreadable ({exc}); removed and rebuilt",
+                stacklevel=3,
+            )
+            path.unlink(missing_ok=True)
     g = graph_from_osm(osm_path, network_type=nt, model=model, features=features, progress=progress)
     if cache:
         g.save(path)

@@ -11,6 +11,7 @@ snapped: its ``exclusion`` says why.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import geopandas as gpd
@@ -92,12 +93,11 @@ def read_points(
     """
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"{p}: file not found")
+        what = "is a folder" if p.is_dir() else "file not found"
+        raise InputError(f"{p}: {what}; give a CSV, GeoPackage or GeoJSON file")
+    notes: list[str] = []
     if p.suffix.lower() in (".csv", ".txt"):
-        try:
-            df = pd.read_csv(p, sep=None, engine="python", dtype=str)
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            raise InputError(f"{p}: not a readable CSV ({exc})") from exc
+        df = _read_csv(p)
         cols = {c.lower().strip(): c for c in df.columns}
         lon_c = next((cols[n] for n in LON_NAMES if n in cols), None)
         lat_c = next((cols[n] for n in LAT_NAMES if n in cols), None)
@@ -119,16 +119,30 @@ def read_points(
         ]
         gdf["exclusion"] = _as_string(excl, gdf.index)
     else:
+        layer = _choose_layer(p, layer)
         try:
             gdf = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
         except Exception as exc:
-            raise InputError(f"{p}: not a readable GeoPackage/GeoJSON ({exc})") from exc
+            raise InputError(f"{p}: not a readable GeoPackage/GeoJSON ({_short(exc)})") from exc
+        if len(gdf) == 0:
+            raise InputError(f"{p}: the layer has no features")
         if gdf.crs is None:
             raise InputError(f"{p}: the layer has no CRS; write it with one (EPSG:4326)")
+        crs_in = gdf.crs
         gdf = gdf.to_crs(settings.default_crs)
         empty = gdf.geometry.isna() | gdf.geometry.is_empty
         not_point = ~empty & (gdf.geometry.geom_type != "Point")
-        gdf.loc[not_point, "geometry"] = gdf.geometry[not_point].representative_point()
+        gdf["point_source"] = "point"
+        if not_point.any():
+            types = gdf.geometry[not_point].geom_type.astype(str)
+            # the representative point lies inside the shape; compute it in the input CRS
+            rep = gdf.geometry[not_point].to_crs(crs_in).representative_point()
+            gdf.loc[not_point, "geometry"] = rep.to_crs(settings.default_crs)
+            gdf.loc[not_point, "point_source"] = "representative point of a " + types
+            notes.append(
+                f"{p.name}: {int(not_point.sum())} {'/'.join(sorted(set(types)))} feature(s) "
+                "replaced by a point inside each shape (column point_source)"
+            )
         excl = _exclusion_column(gdf)
         excl[empty.to_numpy()] = [
             f"empty geometry in {p.name} feature {i}" for i in np.flatnonzero(empty)
@@ -142,7 +156,58 @@ def read_points(
     if gdf["id"].duplicated().any():
         dup = gdf.loc[gdf["id"].duplicated(), "id"].head(5).tolist()
         raise InputError(f"{p}: identifiers must be unique; repeated: {dup}")
+    gdf.attrs["notes"] = notes
     return gdf
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+#: Encodings tried in turn for CSV files: UTF-8 (with or without BOM), then Windows-1252,
+#: the encoding of CSV files saved by French Excel.
+CSV_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "cp1252")
+
+
+def _read_csv(p: Path) -> pd.DataFrame:
+    if p.stat().st_size == 0:
+        raise InputError(f"{p}: the file is empty; give a header row with lon/lat columns")
+    last: Exception | None = None
+    for enc in CSV_ENCODINGS:
+        try:
+            df = pd.read_csv(p, sep=None, engine="python", dtype=str, encoding=enc)
+            break
+        except UnicodeDecodeError as exc:
+            last = exc
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+            raise InputError(f"{p}: not a readable CSV ({_short(exc)})") from exc
+    else:
+        raise InputError(
+            f"{p}: not readable as UTF-8 nor Windows-1252 ({_short(last or Exception())}); "
+            "save it as CSV UTF-8"
+        )
+    if len(df) == 0:
+        raise InputError(f"{p}: the file has a header but no rows")
+    return df
+
+
+def _choose_layer(p: Path, layer: str | None) -> str | None:
+    import pyogrio
+
+    try:
+        layers = [str(n) for n, _ in pyogrio.list_layers(p)]
+    except Exception as exc:
+        raise InputError(f"{p}: not a readable GeoPackage/GeoJSON ({_short(exc)})") from exc
+    if layer is not None:
+        if layer not in layers:
+            raise InputError(f"{p}: no layer {layer!r}; layers are {layers}")
+        return layer
+    if len(layers) > 1:
+        raise InputError(
+            f"{p}: {len(layers)} layers ({', '.join(layers)}); choose one with --origins-layer "
+            "or --sites-layer (layer= in Python)"
+        )
+    return None
 
 
 def _to_metric(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

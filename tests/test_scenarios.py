@@ -119,9 +119,9 @@ def test_cli_scenario(tmp_path: Path, mirror: Path) -> None:
 
     out = tmp_path / "sc"
     assert main(["scenario", "--close-name", TUNNEL, PASS, "--out", str(out), "--quiet"]) == 0
-    closed = pd.read_csv(out / "closed_ways.csv")
+    closed = pd.read_csv(out / "closed_ways.csv", sep=";", decimal=",")
     assert set(closed["name"]) == {TUNNEL, PASS}
-    communes = pd.read_csv(out / "scenario_communes.csv")
+    communes = pd.read_csv(out / "scenario_communes.csv", sep=";", decimal=",")
     assert "Grau Roig" in set(communes["name"])
     assert (out / "map.html").is_file()
     assert (
