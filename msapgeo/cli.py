@@ -134,9 +134,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="rebuild the graph, do not cache it")
     p.add_argument(
         "--profile",
-        choices=["legal", "mountain"],
-        default="legal",
-        help="speeds: legal (French speed model) or mountain (with curvature and slope)",
+        choices=["practical", "legal", "mountain"],
+        default="practical",
+        help="speeds: practical (practical speeds by road class and junction delays; "
+        "default), legal (the law's limits) or mountain (practical with curvature and slope)",
     )
     p.add_argument(
         "--dem",

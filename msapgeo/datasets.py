@@ -215,6 +215,16 @@ CATALOG: dict[str, Source] = {
             description="OpenStreetMap extract of Andorra: the offline mountain test region",
         ),
         Source(
+            name="osm_chamonix_2022",
+            relpath="osm_roads/chamonix-mont-blanc-omt2022.osm.pbf",
+            urls=(),
+            sha256="d720d83493062208659fc2e5b5727887ef358b18b0f8825a8addd3ea60d316d7",
+            licence="ODbL 1.0, © OpenStreetMap contributors",
+            vintage="2022 (OpenMapTiles vector tiles, rebuilt as OSM PBF)",
+            description="Chamonix / Mont-Blanc valley (74), real French roads rebuilt from "
+            "vector tiles: no maxspeed, synthetic ids, untagged roundabouts",
+        ),
+        Source(
             name="srtm_N42E001",
             relpath="elevation/N42E001.hgt.zip",
             urls=(

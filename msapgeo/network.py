@@ -187,6 +187,16 @@ class RawWays:
     lat: list[float] = field(default_factory=list)
     rejected: Counter[str] = field(default_factory=Counter)
     missing_nodes: int = 0
+    #: OSM ids of traffic-control nodes: ``traffic_signals``, ``stop``, ``give_way``.
+    controls: dict[str, list[int]] = field(default_factory=dict)
+
+
+#: Version of the graph-building rules; part of the graph cache key, so that a cache
+#: built by older rules (built-up detection, speed tables) is never reused.
+BUILD_VERSION = 2
+
+#: ``highway=*`` values of nodes that control a junction (junction delays).
+CONTROL_NODES: tuple[str, ...] = ("traffic_signals", "stop", "give_way")
 
 
 def _check_file(path: str | Path) -> Path:
@@ -236,12 +246,16 @@ def read_ways(
     fp = (
         osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
         .with_locations()
-        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
         .with_filter(osmium.filter.KeyFilter("highway"))
     )
     bar = tqdm(desc=f"read ways {p.name}", unit=" ways", disable=not progress, leave=False)
     try:
         for w in fp:
+            if isinstance(w, osmium.osm.Node):
+                kind = w.tags.get("highway")
+                if kind in CONTROL_NODES:
+                    raw.controls.setdefault(kind, []).append(w.id)
+                continue
             bar.update()
             if not isinstance(w, osmium.osm.Way):
                 continue
@@ -446,6 +460,63 @@ def _haversine_m(
     return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
+#: Radius (m) of the built-up area around a ``place=*`` node, by class: a proxy for the
+#: agglomération. The classes follow the OSM wiki (Key:place: village up to about 10,000
+#: inhabitants, town 10,000–100,000, city above); the radii are those of a compact French
+#: settlement of that size at 20–40 dwellings per hectare. Hamlets and isolated dwellings
+#: add none: a lieu-dit of a few houses rarely has the entrance signs (EB10) that make an
+#: agglomération under R110-2, so the 50 km/h limit does not apply there.
+PLACE_RADIUS_M: dict[str, float] = {
+    "city": 2_000.0,
+    "town": 1_000.0,
+    "village": 400.0,
+    "suburb": 600.0,
+    "quarter": 300.0,
+    "neighbourhood": 200.0,
+}
+
+#: ``landuse`` values taken as built-up for speeds. ``landuse=residential`` is left out:
+#: in OpenStreetMap it covers scattered housing too (a mountain valley of chalets), while
+#: the legal agglomération (R110-2) is where buildings stand close together between
+#: entrance signs; the place discs above stand for it.
+SPEED_BUILTUP_LANDUSE: tuple[str, ...] = ("commercial", "retail")
+
+
+def builtup_areas(features: OSMFeatures) -> gpd.GeoDataFrame:
+    """Built-up polygons: commercial and retail ``landuse`` and discs around the places.
+
+    Each disc has the radius of :data:`PLACE_RADIUS_M` for the place's class. Returns an
+    EPSG:4326 GeoDataFrame with ``source`` = ``landuse=…`` or ``place=…``.
+    """
+    parts = []
+    lu = features.landuse
+    lu = lu[lu["landuse"].isin(SPEED_BUILTUP_LANDUSE)] if len(lu) else lu
+    if len(lu):
+        parts.append(
+            gpd.GeoDataFrame(
+                {"source": "landuse=" + lu["landuse"].astype(str)},
+                geometry=lu.geometry.values,
+                crs=lu.crs,
+            ).to_crs(settings.default_crs)
+        )
+    pl = features.places
+    if len(pl):
+        pl = pl[pl["place"].isin(list(PLACE_RADIUS_M))]
+        if len(pl):
+            radius = pl["place"].map(PLACE_RADIUS_M).to_numpy(float)
+            discs = pl.to_crs(settings.metric_crs).geometry.buffer(radius, resolution=8)
+            parts.append(
+                gpd.GeoDataFrame(
+                    {"source": "place=" + pl["place"].astype(str)},
+                    geometry=discs.values,
+                    crs=settings.metric_crs,
+                ).to_crs(settings.default_crs)
+            )
+    if not parts:
+        return gpd.GeoDataFrame({"source": []}, geometry=[], crs=settings.default_crs)
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=settings.default_crs)
+
+
 def builtup_mask(
     lon: np.ndarray, lat: np.ndarray, areas: gpd.GeoDataFrame | Iterable[shapely.Geometry]
 ) -> np.ndarray:
@@ -558,11 +629,14 @@ def build_graph(
 
     keep_json = [json.dumps(t, sort_keys=True, ensure_ascii=False) for t in raw.tags]
     info = {
-        "profile": "legal",
+        "profile": "practical" if model.practical else "legal",
         "speed_model": model.to_dict(),
         "builtup_segments_share": float(urban[seg_len > 0].mean()) if n_vx else 0.0,
         "rejected_ways": dict(raw.rejected),
         "missing_nodes": raw.missing_nodes,
+        "speed_table": "practical" if model.practical else "legal",
+        "node_controls": {k: sorted(v) for k, v in raw.controls.items()},
+        "maxspeed_tagged_share": _tagged_share(src, vx_way, col_fwd, seg_len),
         **(meta or {}),
     }
     return RoutingGraph(
@@ -587,6 +661,16 @@ def build_graph(
         way_tags=np.asarray(keep_json, dtype=str),
         meta=info,
     )
+
+
+def _tagged_share(
+    src: np.ndarray, vx_way: np.ndarray, col: np.ndarray, seg_len: np.ndarray
+) -> float:
+    """Share of road length whose forward speed comes from a ``maxspeed`` tag."""
+    codes = src[vx_way, col]
+    tagged = np.isin(codes, [SOURCE_CODE["tagged"], SOURCE_CODE["tagged_zone"]])
+    total = float(seg_len.sum())
+    return float(seg_len[tagged].sum() / total) if total > 0 else 0.0
 
 
 def graph_from_osm(
@@ -626,7 +710,7 @@ def graph_from_osm(
     areas = None
     if builtup:
         feats = features if features is not None else read_features(p, progress=progress)
-        areas = feats.landuse
+        areas = builtup_areas(feats)
     header = _header_info(p)
     g = build_graph(
         raw,

@@ -23,9 +23,9 @@ from msapgeo import datasets, settings
 from msapgeo.dem import DEM
 from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
-from msapgeo.network import OSMFeatures, graph_from_osm, read_features
+from msapgeo.network import BUILD_VERSION, OSMFeatures, graph_from_osm, read_features
 from msapgeo.places import origins_from_communes, snap
-from msapgeo.profiles import apply_profile
+from msapgeo.profiles import PROFILE_TABLE, apply_profile
 from msapgeo.routing import nearest_site
 from msapgeo.speeds import SpeedModel
 
@@ -110,7 +110,9 @@ def _first_col(df: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
 def graph_cache_path(osm_path: str | Path, model: SpeedModel | None, network_type: str) -> Path:
     """Cache file of the graph built from an extract with a speed model."""
     sha = datasets.sha256_file(osm_path)[:16]
-    m = json.dumps((model or SpeedModel()).to_dict(), sort_keys=True)
+    m = json.dumps(
+        {"model": (model or SpeedModel()).to_dict(), "build": BUILD_VERSION}, sort_keys=True
+    )
     key = hashlib.sha256(m.encode()).hexdigest()[:8]
     return datasets.cache_dir() / "graphs" / f"{sha}-{network_type}-{key}.npz"
 
@@ -123,7 +125,7 @@ def load_graph(
     features: OSMFeatures | None = None,
     cache: bool = True,
     progress: bool | None = None,
-    profile: str = "legal",
+    profile: str | None = None,
     dem: DEM | None = None,
 ) -> RoutingGraph:
     """Build the graph of an extract, or load it from the cache when built before.
@@ -143,10 +145,17 @@ def load_graph(
     progress
         Progress bars.
     profile
-        ``"legal"`` or ``"mountain"`` (:func:`msapgeo.profiles.apply_profile`).
+        ``"practical"`` (default :data:`msapgeo.settings.profile`), ``"legal"`` or
+        ``"mountain"`` (:func:`msapgeo.profiles.apply_profile`). The speed table follows
+        the profile (:data:`msapgeo.profiles.PROFILE_TABLE`) unless ``model`` is given.
     dem
         Elevation tiles for the mountain profile's slope penalty.
     """
+    profile = profile or settings.profile
+    if profile not in PROFILE_TABLE:
+        raise InputError(f"profile {profile!r}: choose one of {sorted(PROFILE_TABLE)}")
+    if model is None:
+        model = SpeedModel(practical=PROFILE_TABLE[profile] == "practical")
     g = _load_legal(osm_path, model, network_type, features, cache, progress)
     return apply_profile(g, profile, dem=dem)
 
@@ -208,6 +217,7 @@ def run_access(
     res["profile"] = graph.meta.get("profile", "legal")
     info = {
         "profile": graph.meta.get("profile", "legal"),
+        "maxspeed_tagged_share": graph.meta.get("maxspeed_tagged_share"),
         "profile_report": graph.meta.get("profile_report"),
         "graph": {k: graph.meta.get(k) for k in ("source_file", "source_sha256", "osm_timestamp")},
         "snap_tolerance_m": settings.snap_tolerance_m,

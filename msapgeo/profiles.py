@@ -1,4 +1,27 @@
-"""Speed profiles: ``legal`` (French speed model only) and ``mountain`` (with curvature and slope).
+"""Speed profiles: ``practical`` (default), ``legal`` and ``mountain``.
+
+* ``legal``: the French speed model of :mod:`msapgeo.speeds` as it is: the law's limits,
+  no time lost at junctions. An upper bound, kept as an option.
+* ``practical`` (default): untagged roads at the practical speed of their class and
+  context (:data:`msapgeo.speeds.PRACTICAL_KMH`), and junction delays
+  (:func:`junction_delays`).
+* ``mountain``: ``practical`` plus the curvature and slope caps below.
+
+Junction delays
+---------------
+At every junction where three or more road ends meet, each approach is classed by the
+road classes that meet there (:data:`msapgeo.speeds.CLASS_RANK`; links rank half a class
+below their road, roundabout rings above every road entering them, R415-10): the two
+best-ranked ends form the road that passes through and keep their speed (a road that
+changes class at the junction stays the through road); a lower-ranked approach, and
+every approach of a crossing where four or more ends share the through rank (priority to
+the right, R415-5), slows to :data:`msapgeo.speeds.YIELD_KMH` and speeds up again; a
+``highway=stop`` node makes it stop, ``highway=give_way`` yield, and
+``highway=traffic_signals`` costs every approach the mean signal delay. A control node
+mapped on the approach rather than on the junction counts for the direction that leads
+to the nearer junction. The delay is the physical time lost braking and accelerating
+(:func:`msapgeo.speeds.junction_delay_s`), added to the segment that arrives at the
+junction.
 
 Curvature
 ---------
@@ -35,9 +58,16 @@ import pandas as pd
 from msapgeo.dem import DEM
 from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
-from msapgeo.speeds import SOURCE_CODE
+from msapgeo.speeds import CLASS_RANK, SOURCE_CODE, junction_delay_s
 
-PROFILES: tuple[str, ...] = ("legal", "mountain")
+PROFILES: tuple[str, ...] = ("practical", "legal", "mountain")
+
+#: Speed table each profile is built on (:attr:`msapgeo.speeds.SpeedModel.practical`).
+PROFILE_TABLE: dict[str, str] = {
+    "practical": "practical",
+    "legal": "legal",
+    "mountain": "practical",
+}
 LATERAL_ACCEL_MS2 = 2.5
 CURVE_WINDOW_M = 60.0
 MIN_RADIUS_M = 5.0
@@ -151,6 +181,126 @@ def segment_grade(graph: RoutingGraph, dem: DEM) -> np.ndarray:
     return g
 
 
+def _way_ranks(graph: RoutingGraph) -> np.ndarray:
+    """Priority rank of each way (lower = priority): its class, links half a class below
+    the road they serve, roundabout rings above every road that enters them (R415-10)."""
+    ranks = np.empty(graph.n_ways)
+    for i, (h, tags) in enumerate(zip(graph.way_highway, graph.way_tags, strict=True)):
+        h = str(h)
+        base = h.removesuffix("_link")
+        ranks[i] = CLASS_RANK.get(base, 6) + (0.5 if h.endswith("_link") else 0.0)
+        if '"junction": "roundabout"' in tags or '"junction": "circular"' in tags:
+            ranks[i] = -1.0
+    return ranks
+
+
+def junction_delays(
+    graph: RoutingGraph, kmh_fwd: np.ndarray, kmh_bwd: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+    """Delay (s) to add to each segment's forward and backward time at the junction it reaches.
+
+    Parameters
+    ----------
+    graph
+        Routing graph (its ``meta["node_controls"]`` lists control nodes by kind).
+    kmh_fwd, kmh_bwd
+        Segment speeds (km/h) of each direction, before delays.
+
+    Returns
+    -------
+    (delay_fwd_s, delay_bwd_s, report)
+    """
+    osm = graph.vx_osmid
+    n = len(osm)
+    idx = np.arange(n)
+    ptr = graph.way_ptr
+    first = np.zeros(n, bool)
+    last = np.zeros(n, bool)
+    first[ptr[:-1]] = True
+    last[ptr[1:] - 1] = True
+    way = graph.vx_way
+    rank_w = _way_ranks(graph)
+    r = rank_w[way] if n else np.zeros(0)
+    inc = (np.where(first | last, 1, 2) * (~(first & last))).astype(np.int64)
+    _, inv = np.unique(osm, return_inverse=True)
+    n_nodes = int(inv.max()) + 1 if n else 0
+    degree = np.bincount(inv, weights=inc, minlength=n_nodes)
+    # the incidences of each node sorted by rank: the two best form the through road
+    node_rep = np.repeat(inv, inc)
+    rank_rep = np.repeat(r, inc)
+    order = np.lexsort((rank_rep, node_rep))
+    node_s, rank_s = node_rep[order], rank_rep[order]
+    start = np.searchsorted(node_s, np.arange(n_nodes))
+    count = np.bincount(node_s, minlength=n_nodes)
+
+    def kth(k: int) -> np.ndarray:
+        out = np.full(n_nodes, np.inf)
+        ok = count > k
+        out[ok] = rank_s[start[ok] + k]
+        return out
+
+    r2, r4 = kth(1), kth(3)
+    junction = degree[inv] >= 3
+    minor = r > r2[inv]
+    crossing = (degree[inv] >= 4) & (r4[inv] <= r2[inv])  # four ends of the through class
+    yields = junction & (minor | crossing)
+
+    controls = graph.meta.get("node_controls", {}) or {}
+    kind = np.full(n, "", dtype=object)
+    for k in ("give_way", "stop", "traffic_signals"):
+        ids = np.asarray(controls.get(k, []), np.int64)
+        if len(ids):
+            kind[np.isin(osm, ids)] = k
+
+    v_in_f = np.concatenate([[0.0], kmh_fwd[:-1]]) if n else np.zeros(0)  # arriving forward
+    v_in_b = kmh_bwd.copy()  # segment i backward arrives at vertex i
+    arr_f = np.zeros(n)
+    arr_b = np.zeros(n)
+    for v_in, arr in ((v_in_f, arr_f), (v_in_b, arr_b)):
+        arr[yields] = junction_delay_s(v_in[yields], "yield")
+        at = junction & (kind == "traffic_signals")
+        arr[at] = junction_delay_s(v_in[at], "signals")
+        for k, ctrl in (("stop", "stop"), ("give_way", "yield")):
+            at = yields & (kind == k)
+            arr[at] = junction_delay_s(v_in[at], ctrl)
+
+    # control nodes mapped on an approach: for the direction towards the nearer junction
+    jv = graph.vx_junction & (junction | first | last)
+    nxt = np.minimum.accumulate(np.where(jv, idx, n)[::-1])[::-1] if n else idx
+    prv = np.maximum.accumulate(np.where(jv, idx, -1)) if n else idx
+    pos = np.concatenate([[0.0], np.cumsum(graph.seg_len_m)[:-1]]) if n else np.zeros(0)
+    mid = np.flatnonzero((kind != "") & ~junction)
+    ctrl_of = {"traffic_signals": "signals", "stop": "stop", "give_way": "yield"}
+    for i in mid:
+        j_next, j_prev = nxt[i], prv[i]
+        go_fwd = (pos[j_next] - pos[i]) <= (pos[i] - pos[j_prev])
+        c = ctrl_of[str(kind[i])]
+        if go_fwd and j_next < n and not first[j_next]:
+            arr_f[j_next] = max(arr_f[j_next], float(junction_delay_s(v_in_f[j_next], c)))
+        elif j_prev >= 0 and not last[j_prev]:
+            arr_b[j_prev] = max(arr_b[j_prev], float(junction_delay_s(v_in_b[j_prev], c)))
+
+    d_fwd = np.zeros(n)
+    d_bwd = np.zeros(n)
+    ok_f = ~first
+    d_fwd[idx[ok_f] - 1] = arr_f[ok_f]
+    ok_b = ~last
+    d_bwd[ok_b] = arr_b[ok_b]
+    d_fwd[~np.isfinite(d_fwd)] = 0.0
+    d_bwd[~np.isfinite(d_bwd)] = 0.0
+    report: dict[str, object] = {
+        "junction_vertices": int(np.unique(osm[junction]).size),
+        "approaches_delayed": int((d_fwd > 0).sum() + (d_bwd > 0).sum()),
+        "control_nodes": {k: len(v) for k, v in controls.items()},
+        "mean_delay_s": float(
+            np.concatenate([d_fwd[d_fwd > 0], d_bwd[d_bwd > 0]]).mean()
+            if ((d_fwd > 0).any() or (d_bwd > 0).any())
+            else 0.0
+        ),
+    }
+    return d_fwd, d_bwd, report
+
+
 def apply_profile(
     graph: RoutingGraph,
     profile: str,
@@ -163,9 +313,13 @@ def apply_profile(
     Parameters
     ----------
     graph
-        A graph built with the ``legal`` profile (:func:`msapgeo.network.graph_from_osm`).
+        A graph as built by :func:`msapgeo.network.graph_from_osm`: with the legal speed
+        table for ``legal``, with the practical one (``SpeedModel(practical=True)``) for
+        ``practical`` and ``mountain`` (:data:`PROFILE_TABLE`; :func:`msapgeo.pipeline.
+        load_graph` picks it).
     profile
-        ``"legal"`` (unchanged) or ``"mountain"`` (curvature, and slope when ``dem`` is given).
+        ``"practical"`` (junction delays), ``"legal"`` (unchanged) or ``"mountain"``
+        (practical plus curvature, and slope when ``dem`` is given).
     dem
         Elevation tiles for the slope penalty.
     vehicle
@@ -178,52 +332,62 @@ def apply_profile(
     """
     if profile not in PROFILES:
         raise InputError(f"profile {profile!r}: choose one of {PROFILES}")
-    if graph.meta.get("profile", "legal") != "legal":
-        raise InputError(f"apply a profile to a 'legal' graph, not {graph.meta.get('profile')!r}")
+    if "profile_report" in graph.meta:
+        raise InputError(
+            f"the graph already carries the {graph.meta.get('profile')!r} profile; "
+            "apply a profile to a graph as built"
+        )
+    table = graph.meta.get("speed_table", "legal")
     if profile == "legal":
-        return graph
+        if table != "legal":
+            raise InputError("the legal profile needs a graph built with the legal speed table")
+        return graph  # built with the legal table: nothing to change
     length = graph.seg_len_m
     with np.errstate(divide="ignore", invalid="ignore"):
         kmh_f = np.where(graph.seg_time_fwd_s > 0, length / graph.seg_time_fwd_s * 3.6, np.inf)
         kmh_b = np.where(graph.seg_time_bwd_s > 0, length / graph.seg_time_bwd_s * 3.6, np.inf)
     src_f = graph.seg_src_fwd.copy()
     src_b = graph.seg_src_bwd.copy()
-    r = vertex_radius_m(graph)
-    r_seg = np.minimum(r, np.concatenate([r[1:], [np.inf]]))
-    v_curve = curve_speed_kmh(r_seg)
     real = length > 0
-    binds = real & (v_curve < np.minimum(kmh_f, kmh_b))
-    report: dict[str, object] = {
-        "curvature": {
+    report: dict[str, object] = {"speed_table": table}
+    if profile == "mountain":
+        r = vertex_radius_m(graph)
+        r_seg = np.minimum(r, np.concatenate([r[1:], [np.inf]]))
+        v_curve = curve_speed_kmh(r_seg)
+        binds = real & (v_curve < np.minimum(kmh_f, kmh_b))
+        report["curvature"] = {
             "a_lat_ms2": LATERAL_ACCEL_MS2,
             "window_m": CURVE_WINDOW_M,
             "segments_reduced_share": float(binds.sum() / real.sum()) if real.any() else 0.0,
         }
-    }
-    for kmh, src in ((kmh_f, src_f), (kmh_b, src_b)):
-        cut = (v_curve < kmh) & real
-        kmh[cut] = v_curve[cut]
-        src[cut] = SOURCE_CODE["curvature"]
-    if dem is not None:
-        g = segment_grade(graph, dem)
-        covered = np.isfinite(g) & real
-        v_up_f = uphill_speed_kmh(g, vehicle)
-        v_up_b = uphill_speed_kmh(-g, vehicle)
-        for kmh, src, v_up in ((kmh_f, src_f, v_up_f), (kmh_b, src_b, v_up_b)):
-            cut = (v_up < kmh) & real
-            kmh[cut] = v_up[cut]
-            src[cut] = SOURCE_CODE["slope"]
-        report["slope"] = {
-            "dem": dem.names,
-            "segments_with_grade": int(covered.sum()),
-            "segments_without_dem": int((real & ~np.isfinite(g)).sum()),
-            "vehicle": vars(vehicle or Vehicle()),
-        }
-    else:
-        report["slope"] = "not applied: no DEM given"
+        for kmh, src in ((kmh_f, src_f), (kmh_b, src_b)):
+            cut = (v_curve < kmh) & real
+            kmh[cut] = v_curve[cut]
+            src[cut] = SOURCE_CODE["curvature"]
+        if dem is not None:
+            g = segment_grade(graph, dem)
+            covered = np.isfinite(g) & real
+            v_up_f = uphill_speed_kmh(g, vehicle)
+            v_up_b = uphill_speed_kmh(-g, vehicle)
+            for kmh, src, v_up in ((kmh_f, src_f, v_up_f), (kmh_b, src_b, v_up_b)):
+                cut = (v_up < kmh) & real
+                kmh[cut] = v_up[cut]
+                src[cut] = SOURCE_CODE["slope"]
+            report["slope"] = {
+                "dem": dem.names,
+                "segments_with_grade": int(covered.sum()),
+                "segments_without_dem": int((real & ~np.isfinite(g)).sum()),
+                "vehicle": vars(vehicle or Vehicle()),
+            }
+        else:
+            report["slope"] = "not applied: no DEM given"
     with np.errstate(divide="ignore", invalid="ignore"):
         t_f = np.where(real, length / (kmh_f / 3.6), 0.0)
         t_b = np.where(real, length / (kmh_b / 3.6), 0.0)
+    if table == "practical":
+        d_f, d_b, report["junctions"] = junction_delays(graph, kmh_f, kmh_b)
+        t_f = t_f + d_f
+        t_b = t_b + d_b
     meta = {**graph.meta, "profile": profile, "profile_report": report}
     return graph.replace(
         seg_time_fwd_s=t_f, seg_time_bwd_s=t_b, seg_src_fwd=src_f, seg_src_bwd=src_b, meta=meta

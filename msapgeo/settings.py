@@ -38,6 +38,10 @@ min_component_nodes: int = 10
 #: counted. 15 km/h is a slow car on a private lane or a brisk walk-and-park.
 offnetwork_speed_kmh: float = 15.0
 
+#: Default speed profile: ``practical`` (practical speeds and junction delays), ``legal``
+#: (the law's limits) or ``mountain`` (practical plus curvature and slope).
+profile: str = "practical"
+
 #: Drivable filter, as osmnx's ``network_type`` ("drive" or "drive_service").
 network_type: str = "drive"
 

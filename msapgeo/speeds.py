@@ -25,12 +25,27 @@ Rules, in the order they are applied to each direction of each way
 4. Roundabouts (``junction=roundabout`` or ``circular``) are capped at
    :attr:`SpeedModel.roundabout_kmh`; source ``roundabout`` when the cap bites.
 
+Practical speeds (profile ``practical``, the default)
+----------------------------------------------------
+The legal limit is a ceiling, not the speed a car keeps on an untagged village street.
+With :attr:`SpeedModel.practical`, an untagged road takes the *smaller* of its legal
+default and the practical speed of its class and context in :data:`PRACTICAL_KMH`:
+Valhalla's default speeds for untagged roads (rural: ``default_speed`` of its graph Lua
+script, 3.9.1; built-up: ``urban_rc_speed`` of ``src/mjolnir/speed_assigner.h``), which
+sit between OSRM's deliberately conservative ``car.lua`` table (primary 65, secondary
+55, tertiary 40, unclassified and residential 25) and the law, and agree with the French
+speeds observed by ONISR (2021: 51 km/h on small-town through roads, 41 km/h on
+town-centre arterials). A tagged ``maxspeed`` is kept as it is, as Valhalla does (OSRM
+takes 80 % of it). Junction delays are added on top (:func:`junction_delay_s`).
+
 Built-up areas ("agglomération")
 --------------------------------
 The legal boundary of an agglomération is its signs, which OSM rarely maps. A segment
 is taken as built-up when its way says so (``source:maxspeed``, ``maxspeed:type``,
 ``zone:maxspeed`` or ``zone:traffic`` naming ``urban`` or a ``zone``), or when its
-midpoint lies inside a ``landuse=residential|commercial|retail`` area of the extract.
+midpoint lies inside a ``landuse=commercial|retail`` area or within the radius of a
+``place=city|town|village|suburb|quarter|neighbourhood`` node
+(:func:`msapgeo.network.builtup_areas`): this works on extracts without landuse.
 ``residential`` and ``living_street`` roads are urban by class.
 """
 
@@ -41,6 +56,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+import numpy as np
 
 #: Speed-source codes, stored as ``uint8`` on segments; the names go in outputs.
 SPEED_SOURCES: tuple[str, ...] = (
@@ -69,6 +86,91 @@ IMPLICIT_KMH: dict[str, float] = {
     "living_street": 20.0,
     "walk": 6.0,
 }
+
+#: Practical speed (km/h) of an untagged road by class: (outside, inside built-up areas).
+#: Sources in the module docstring (Valhalla 3.9.1 defaults, rural and urban).
+PRACTICAL_KMH: dict[str, tuple[float, float]] = {
+    "motorway": (105.0, 89.0),
+    "trunk": (90.0, 73.0),
+    "primary": (75.0, 57.0),
+    "secondary": (60.0, 49.0),
+    "tertiary": (50.0, 40.0),
+    "unclassified": (40.0, 35.0),
+    "road": (40.0, 35.0),
+    "residential": (35.0, 30.0),
+    "living_street": (20.0, 20.0),
+    "service": (25.0, 20.0),
+}
+
+#: Valhalla's ramp factor (``kRampFactor`` = 0.85 in ``speed_assigner.h``): an untagged
+#: link runs at 85 % of the practical speed of the class it serves.
+RAMP_FACTOR = 0.85
+
+#: Road classes from the most to the least important, for junction priorities.
+CLASS_RANK: dict[str, int] = {
+    "motorway": 0,
+    "trunk": 1,
+    "primary": 2,
+    "secondary": 3,
+    "tertiary": 4,
+    "unclassified": 5,
+    "road": 5,
+    "residential": 6,
+    "living_street": 7,
+    "service": 7,
+    "track": 8,
+}
+
+# ---------------------------------------------------------------- junction delays
+#: Comfortable deceleration of a passenger car approaching a junction (m/s²). Traffic
+#: engineering uses 1.5–3 m/s² for comfortable braking; AASHTO's stopping-sight
+#: deceleration (3.4 m/s²) is a braking limit, not what drivers choose.
+DECEL_MS2 = 2.0
+#: Mean acceleration of a passenger car leaving a junction from low speed (m/s²).
+ACCEL_MS2 = 1.5
+#: Speed at which a driver crosses a give-way or priority-to-the-right junction after
+#: looking (km/h): a walking-pace check is 10–20 km/h.
+YIELD_KMH = 20.0
+#: Standstill at a stop line (s): the code de la route (R415-6) requires a full stop.
+STOP_WAIT_S = 2.0
+#: Mean delay at a traffic signal (s): Webster's uniform delay
+#: d = C (1 − g/C)² / (2 (1 − x g/C)) with cycle C = 60 s and green ratio g/C = 0.5, off
+#: peak (degree of saturation x → 0, like INSEE Métric's off-peak "heures creuses"
+#: times): 7.5 s. At x = 0.5 it would be 10 s.
+SIGNAL_DELAY_S = 7.5
+
+
+def speed_change_loss_s(v_kmh: Any, u_kmh: float) -> Any:
+    """Time lost (s) slowing from ``v`` to ``u`` and speeding back up to ``v``.
+
+    Each phase at constant rate ``a`` covers the distance that would have taken
+    ``(v − u)² / (2 a v)`` seconds less at ``v``; the two phases add up.
+    """
+    v = np.asarray(v_kmh, float) / 3.6
+    u = u_kmh / 3.6
+    dv = np.clip(v - u, 0.0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(v > 0, dv**2 / (2 * v) * (1 / DECEL_MS2 + 1 / ACCEL_MS2), 0.0)
+    return out
+
+
+def junction_delay_s(v_kmh: Any, control: str) -> Any:
+    """Delay (s) of an approach at ``v_kmh`` to a junction under a control.
+
+    ``control``: ``"signals"`` (:data:`SIGNAL_DELAY_S`), ``"stop"`` (full stop and
+    :data:`STOP_WAIT_S`), ``"yield"`` (slow to :data:`YIELD_KMH`: give-way signs,
+    priority to the right R415-5, roundabout entries R415-10) or ``"none"`` (the major
+    road through a junction).
+    """
+    v = np.asarray(v_kmh, float)
+    if control == "signals":
+        return np.full(v.shape, SIGNAL_DELAY_S)
+    if control == "stop":
+        return speed_change_loss_s(v, 0.0) + STOP_WAIT_S
+    if control == "yield":
+        return speed_change_loss_s(v, YIELD_KMH)
+    return np.zeros(v.shape)
+
 
 LINK_CLASSES = ("motorway_link", "trunk_link", "primary_link", "secondary_link", "tertiary_link")
 URBAN_TAG_KEYS = ("source:maxspeed", "maxspeed:type", "zone:maxspeed", "zone:traffic")
@@ -102,6 +204,9 @@ class SpeedModel:
         Default per link class (slower than the road joined).
     roundabout_kmh
         Cap on roundabouts.
+    practical
+        Cap the default of untagged roads at the practical speed of their class and
+        context (:data:`PRACTICAL_KMH`); the ``practical`` and ``mountain`` profiles.
     """
 
     motorway_kmh: float = 130.0
@@ -116,6 +221,7 @@ class SpeedModel:
     track_kmh: float = 10.0
     unknown_kmh: float = 50.0
     roundabout_kmh: float = 30.0
+    practical: bool = False
     link_kmh: Mapping[str, float] = field(
         default_factory=lambda: {
             "motorway_link": 70.0,
@@ -344,7 +450,19 @@ def way_speeds(
         urban_src = rural_src = "default_class"
     if parsed.kind == "none" and highway == "motorway":
         rural_kmh = urban_kmh = model.motorway_kmh
+    if model.practical:
+        rural_kmh, urban_kmh = _practical(highway, rural_kmh, urban_kmh)
     return _cap(DirectionSpeed(urban_kmh, urban_src, rural_kmh, rural_src), roundabout, model)
+
+
+def _practical(highway: str, rural_kmh: float, urban_kmh: float) -> tuple[float, float]:
+    """Cap legal defaults at the practical speeds of the class (links: ramp factor)."""
+    base = highway[: -len("_link")] if highway.endswith("_link") else highway
+    table = PRACTICAL_KMH.get(base)
+    if table is None:
+        return rural_kmh, urban_kmh
+    factor = RAMP_FACTOR if highway.endswith("_link") else 1.0
+    return min(rural_kmh, table[0] * factor), min(urban_kmh, table[1] * factor)
 
 
 def _cap(ds: DirectionSpeed, roundabout: bool, model: SpeedModel) -> DirectionSpeed:

@@ -142,7 +142,7 @@ def test_profile_round_trips_through_save_load(andorra_graph: RoutingGraph, tmp_
     assert h.equals(gm)
     assert h.meta["profile"] == "mountain"
     assert set(h.edges_gdf()["speed_source"]) >= {"curvature", "slope"}
-    with pytest.raises(InputError, match="apply a profile to a 'legal' graph"):
+    with pytest.raises(InputError, match="already carries the 'mountain' profile"):
         apply_profile(gm, "mountain")
     assert apply_profile(andorra_graph, "legal") is andorra_graph
 

@@ -194,7 +194,10 @@ def test_corrupt_cached_graph_is_rebuilt(
 
     monkeypatch.setenv("MSAPGEO_CACHE", str(tmp_path / "cache"))
     g = load_graph(pbf, progress=False)
-    path = graph_cache_path(pbf, None, settings.network_type)
+    from msapgeo.speeds import SpeedModel
+
+    # the default profile (practical) is built on the practical speed table
+    path = graph_cache_path(pbf, SpeedModel(practical=True), settings.network_type)
     data = path.read_bytes()
     path.write_bytes(
         {"truncate": data[: len(data) // 2], "garbage": b"PK\x03\x04" + b"x" * 500, "empty": b""}[
@@ -432,3 +435,13 @@ def test_map_of_100000_origins_is_light(tmp_path: Path) -> None:
     assert elapsed < 20, elapsed
     assert size_mb < 15, size_mb
     assert "points regroupés" in path.read_text()
+
+
+def test_graph_cache_key_follows_the_build_rules(
+    pbf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import msapgeo.pipeline as pipeline
+
+    before = pipeline.graph_cache_path(pbf, None, "drive")
+    monkeypatch.setattr(pipeline, "BUILD_VERSION", pipeline.BUILD_VERSION + 1)
+    assert pipeline.graph_cache_path(pbf, None, "drive") != before

@@ -1,0 +1,136 @@
+"""The practical profile: speeds by class and context, built-up areas without landuse,
+junction delays from the classes that meet and from control nodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from msapgeo import speeds
+from msapgeo.network import graph_from_osm
+from msapgeo.pipeline import load_graph
+from msapgeo.profiles import apply_profile
+from msapgeo.speeds import SOURCE_CODE, SpeedModel, junction_delay_s, way_speeds
+
+LAT = 45.0
+STEP = 0.001  # about 79 m of longitude at 45° N
+
+
+def _xml() -> str:
+    """A tertiary road west → east (nodes 1..31), a village at its 6th node and no landuse.
+
+    * node 21 (lon + 20 steps): a residential street joins from the north (nodes 101-103,
+      a ``highway=stop`` on node 102, one step before the junction);
+    * node 26: another tertiary crosses (nodes 201-205), with ``traffic_signals`` on 26.
+    """
+    nodes = {i: (6.0 + (i - 1) * STEP, LAT) for i in range(1, 32)}
+    nodes |= {101: (6.020, LAT + 2 * STEP), 102: (6.020, LAT + STEP)}
+    nodes |= {201: (6.025, LAT + 2 * STEP), 202: (6.025, LAT + STEP)}
+    nodes |= {204: (6.025, LAT - STEP), 205: (6.025, LAT - 2 * STEP)}
+    tags = {102: {"highway": "stop"}, 26: {"highway": "traffic_signals"}}
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="t">']
+    for nid, (lon, lat) in nodes.items():
+        t = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.get(nid, {}).items())
+        out.append(f'<node id="{nid}" version="1" lat="{lat}" lon="{lon:.6f}">{t}</node>')
+    out.append(
+        f'<node id="900" version="1" lat="{LAT + 0.0003}" lon="{6.005}">'
+        '<tag k="place" v="village"/><tag k="name" v="Le Village"/></node>'
+    )
+    ways = [
+        (1, list(range(1, 32)), {"highway": "tertiary"}),
+        (2, [101, 102, 21], {"highway": "residential"}),
+        (3, [201, 202, 26, 204, 205], {"highway": "tertiary"}),
+    ]
+    for wid, refs, t in ways:
+        nd = "".join(f'<nd ref="{r}"/>' for r in refs)
+        tg = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in t.items())
+        out.append(f'<way id="{wid}" version="1">{nd}{tg}</way>')
+    out.append("</osm>")
+    return "\n".join(out)
+
+
+@pytest.fixture(scope="module")
+def osm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("practical") / "village.osm"
+    p.write_text(_xml())
+    return p
+
+
+def _seg_kmh(g, i: int) -> float:  # type: ignore[no-untyped-def]
+    return float(g.seg_len_m[i] / g.seg_time_fwd_s[i] * 3.6)
+
+
+def test_village_is_built_up_without_landuse(osm: Path) -> None:
+    g = graph_from_osm(osm, model=SpeedModel(practical=True), progress=False)
+    # way 1 vertices 0..30: vertex 5 is at the village; the disc has a 400 m radius
+    assert g.seg_src_fwd[5] == SOURCE_CODE["default_urban"]
+    assert _seg_kmh(g, 5) == pytest.approx(40.0)  # tertiary inside: practical urban 40
+    assert g.seg_src_fwd[15] == SOURCE_CODE["default_rural"]
+    assert _seg_kmh(g, 15) == pytest.approx(50.0)  # tertiary outside: practical rural 50
+    legal = graph_from_osm(osm, progress=False)
+    assert _seg_kmh(legal, 5) == pytest.approx(50.0)  # the law: 50 inside
+    assert _seg_kmh(legal, 15) == pytest.approx(80.0)  # and 80 outside
+    # without the place discs, the village street would have been rural
+    nodisc = graph_from_osm(osm, builtup=False, progress=False)
+    assert _seg_kmh(nodisc, 5) == pytest.approx(80.0)
+
+
+def test_practical_table_caps_untagged_defaults_only() -> None:
+    m = SpeedModel(practical=True)
+    res = way_speeds({"highway": "residential"}, "forward", False, m)
+    assert (res.urban_kmh, res.rural_kmh) == (30.0, 35.0)
+    sec = way_speeds({"highway": "secondary"}, "forward", False, m)
+    assert (sec.urban_kmh, sec.rural_kmh) == (49.0, 60.0)
+    tagged = way_speeds({"highway": "residential", "maxspeed": "50"}, "forward", False, m)
+    assert tagged.urban_kmh == 50.0  # a tagged limit is kept as it is
+    link = way_speeds({"highway": "primary_link"}, "forward", True, m)
+    assert link.rural_kmh == pytest.approx(min(50.0, 75.0 * speeds.RAMP_FACTOR))
+
+
+def test_delay_physics() -> None:
+    # a full stop from 50 km/h: 13.9 m/s braking at 2 and accelerating at 1.5 m/s²
+    v = 50 / 3.6
+    expected = v / 2 * (1 / speeds.DECEL_MS2 + 1 / speeds.ACCEL_MS2) + speeds.STOP_WAIT_S
+    assert float(junction_delay_s(50.0, "stop")) == pytest.approx(expected)
+    assert float(junction_delay_s(15.0, "yield")) == 0.0  # already slower than the check
+    assert float(junction_delay_s(50.0, "yield")) < float(junction_delay_s(50.0, "stop"))
+    assert float(junction_delay_s(90.0, "signals")) == speeds.SIGNAL_DELAY_S
+
+
+def test_junction_delays_by_class_and_control(osm: Path) -> None:
+    base = graph_from_osm(osm, model=SpeedModel(practical=True), progress=False)
+    g = apply_profile(base, "practical")
+    d_f = g.seg_time_fwd_s - base.seg_time_fwd_s
+    d_b = g.seg_time_bwd_s - base.seg_time_bwd_s
+    # way 1 (vertices 0..30): the major road through the junction with the residential
+    # street (vertex 20) loses nothing there
+    assert d_f[19] == pytest.approx(0.0)
+    assert d_b[20] == pytest.approx(0.0)
+    # the crossing tertiary at vertex 25 has traffic signals: every approach waits
+    assert d_f[24] == pytest.approx(speeds.SIGNAL_DELAY_S)
+    assert d_b[25] == pytest.approx(speeds.SIGNAL_DELAY_S)
+    # residential way 2 (vertices 31..33): the stop on node 102 counts towards the
+    # junction (forward), not away from it
+    v_in = base.seg_len_m[32] / base.seg_time_fwd_s[32] * 3.6
+    assert d_f[32] == pytest.approx(float(junction_delay_s(v_in, "stop")))
+    assert d_b[31] == pytest.approx(0.0)
+    assert d_b[32] == pytest.approx(0.0)
+    # no delay on plain road vertices
+    assert np.all(d_f[:19] == 0)
+    assert g.meta["profile_report"]["junctions"]["control_nodes"] == {
+        "stop": 1,
+        "traffic_signals": 1,
+    }
+
+
+def test_profiles_order_times(osm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MSAPGEO_CACHE", str(tmp_path))
+    legal = load_graph(osm, profile="legal", progress=False)
+    practical = load_graph(osm, profile="practical", progress=False)
+    mountain = load_graph(osm, profile="mountain", progress=False)
+    assert legal.meta["profile"] == "legal"
+    assert practical.meta["profile"] == "practical"
+    t = [x.edges["time_s"].sum() for x in (legal, practical, mountain)]
+    assert t[0] < t[1] <= t[2]  # the law is an upper bound of speeds
