@@ -189,11 +189,15 @@ class RawWays:
     missing_nodes: int = 0
     #: OSM ids of traffic-control nodes: ``traffic_signals``, ``stop``, ``give_way``.
     controls: dict[str, list[int]] = field(default_factory=dict)
+    #: Turn restrictions for cars: ``[kind, from way, via node, to way]``.
+    restrictions: list[list[Any]] = field(default_factory=list)
+    #: Restrictions whose ``via`` is a way (not applied) or that are malformed.
+    restrictions_skipped: int = 0
 
 
 #: Version of the graph-building rules; part of the graph cache key, so that a cache
 #: built by older rules (built-up detection, speed tables) is never reused.
-BUILD_VERSION = 2
+BUILD_VERSION = 3
 
 #: ``highway=*`` values of nodes that control a junction (junction delays).
 CONTROL_NODES: tuple[str, ...] = ("traffic_signals", "stop", "give_way")
@@ -282,12 +286,39 @@ def read_ways(
         raise OSMReadError(f"OSM file {p} could not be read: {exc}") from exc
     finally:
         bar.close()
+    _read_restrictions(p, raw)
     if not raw.way_id:
         raise OSMReadError(
             f"OSM file {p} holds no drivable road ({network_type}); "
             f"{sum(raw.rejected.values())} highway ways were rejected"
         )
     return raw
+
+
+#: Vehicles whose exception voids a restriction for cars (``except=*``).
+_CAR_EXCEPT = {"motorcar", "motor_vehicle", "vehicle"}
+
+
+def _read_restrictions(p: Path, raw: RawWays) -> None:
+    """Add the extract's turn restrictions for cars (``type=restriction``) to ``raw``."""
+    fp = osmium.FileProcessor(str(p), osmium.osm.RELATION).with_filter(
+        osmium.filter.TagFilter(("type", "restriction"))
+    )
+    for r in fp:
+        if not isinstance(r, osmium.osm.Relation):
+            continue
+        kind = r.tags.get("restriction:motorcar") or r.tags.get("restriction")
+        if not kind or not kind.startswith(("no_", "only_")):
+            continue
+        if _CAR_EXCEPT & {x.strip() for x in (r.tags.get("except") or "").split(";")}:
+            continue
+        frm = [m.ref for m in r.members if m.role == "from" and m.type == "w"]
+        to = [m.ref for m in r.members if m.role == "to" and m.type == "w"]
+        via_n = [m.ref for m in r.members if m.role == "via" and m.type == "n"]
+        if len(frm) == 1 and len(to) == 1 and len(via_n) == 1:
+            raw.restrictions.append([kind, int(frm[0]), int(via_n[0]), int(to[0])])
+        else:
+            raw.restrictions_skipped += 1
 
 
 def _push_run(
@@ -636,6 +667,8 @@ def build_graph(
         "missing_nodes": raw.missing_nodes,
         "speed_table": "practical" if model.practical else "legal",
         "node_controls": {k: sorted(v) for k, v in raw.controls.items()},
+        "turn_restrictions": raw.restrictions,
+        "turn_restrictions_via_way": raw.restrictions_skipped,
         "maxspeed_tagged_share": _tagged_share(src, vx_way, col_fwd, seg_len),
         **(meta or {}),
     }

@@ -58,7 +58,7 @@ import pandas as pd
 from msapgeo.dem import DEM
 from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
-from msapgeo.speeds import CLASS_RANK, SOURCE_CODE, junction_delay_s
+from msapgeo.speeds import CLASS_RANK, SOURCE_CODE, STOP_WAIT_S, junction_delay_s
 
 PROFILES: tuple[str, ...] = ("practical", "legal", "mountain")
 
@@ -194,21 +194,24 @@ def _way_ranks(graph: RoutingGraph) -> np.ndarray:
     return ranks
 
 
-def junction_delays(
+def approach_controls(
     graph: RoutingGraph, kmh_fwd: np.ndarray, kmh_bwd: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
-    """Delay (s) to add to each segment's forward and backward time at the junction it reaches.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, object]]:
+    """Wait and slow-down (s) of arriving at each vertex, forward and backward.
 
     Parameters
     ----------
     graph
         Routing graph (its ``meta["node_controls"]`` lists control nodes by kind).
     kmh_fwd, kmh_bwd
-        Segment speeds (km/h) of each direction, before delays.
+        Segment speeds (km/h) of each direction.
 
     Returns
     -------
-    (delay_fwd_s, delay_bwd_s, report)
+    (wait_fwd, slow_fwd, wait_bwd, slow_bwd, report)
+        Per vertex: arriving forward (along the way's node order) or backward. The wait
+        is the mean signal delay or the stop's standstill; the slow-down is the time
+        lost braking for the control and accelerating again.
     """
     osm = graph.vx_osmid
     n = len(osm)
@@ -254,15 +257,13 @@ def junction_delays(
 
     v_in_f = np.concatenate([[0.0], kmh_fwd[:-1]]) if n else np.zeros(0)  # arriving forward
     v_in_b = kmh_bwd.copy()  # segment i backward arrives at vertex i
-    arr_f = np.zeros(n)
-    arr_b = np.zeros(n)
-    for v_in, arr in ((v_in_f, arr_f), (v_in_b, arr_b)):
-        arr[yields] = junction_delay_s(v_in[yields], "yield")
-        at = junction & (kind == "traffic_signals")
-        arr[at] = junction_delay_s(v_in[at], "signals")
-        for k, ctrl in (("stop", "stop"), ("give_way", "yield")):
-            at = yields & (kind == k)
-            arr[at] = junction_delay_s(v_in[at], ctrl)
+    # control code per vertex and direction: 0 none, 1 yield, 2 stop, 3 signals
+    code_f = np.zeros(n, np.int8)
+    code_b = np.zeros(n, np.int8)
+    for code in (code_f, code_b):
+        code[yields] = 1
+        code[yields & (kind == "stop")] = 2
+        code[junction & (kind == "traffic_signals")] = 3
 
     # control nodes mapped on an approach: for the direction towards the nearer junction
     jv = graph.vx_junction & (junction | first | last)
@@ -270,34 +271,65 @@ def junction_delays(
     prv = np.maximum.accumulate(np.where(jv, idx, -1)) if n else idx
     pos = np.concatenate([[0.0], np.cumsum(graph.seg_len_m)[:-1]]) if n else np.zeros(0)
     mid = np.flatnonzero((kind != "") & ~junction)
-    ctrl_of = {"traffic_signals": "signals", "stop": "stop", "give_way": "yield"}
+    code_of = {"give_way": 1, "stop": 2, "traffic_signals": 3}
     for i in mid:
         j_next, j_prev = nxt[i], prv[i]
         go_fwd = (pos[j_next] - pos[i]) <= (pos[i] - pos[j_prev])
-        c = ctrl_of[str(kind[i])]
+        c = code_of[str(kind[i])]
         if go_fwd and j_next < n and not first[j_next]:
-            arr_f[j_next] = max(arr_f[j_next], float(junction_delay_s(v_in_f[j_next], c)))
+            code_f[j_next] = max(code_f[j_next], c)
         elif j_prev >= 0 and not last[j_prev]:
-            arr_b[j_prev] = max(arr_b[j_prev], float(junction_delay_s(v_in_b[j_prev], c)))
+            code_b[j_prev] = max(code_b[j_prev], c)
 
-    d_fwd = np.zeros(n)
-    d_bwd = np.zeros(n)
-    ok_f = ~first
-    d_fwd[idx[ok_f] - 1] = arr_f[ok_f]
-    ok_b = ~last
-    d_bwd[ok_b] = arr_b[ok_b]
-    d_fwd[~np.isfinite(d_fwd)] = 0.0
-    d_bwd[~np.isfinite(d_bwd)] = 0.0
+    out = []
+    for code, v_in in ((code_f, v_in_f), (code_b, v_in_b)):
+        wait = np.zeros(n)
+        slow = np.zeros(n)
+        wait[code == 3] = junction_delay_s(v_in[code == 3], "signals")
+        wait[code == 2] = STOP_WAIT_S
+        slow[code == 2] = junction_delay_s(v_in[code == 2], "stop") - STOP_WAIT_S
+        slow[code == 1] = junction_delay_s(v_in[code == 1], "yield")
+        wait[~np.isfinite(wait)] = 0.0
+        slow[~np.isfinite(slow)] = 0.0
+        out += [wait, slow]
+    out[0][first] = out[1][first] = 0.0  # nothing arrives forward at a way's first vertex
+    out[2][last] = out[3][last] = 0.0
     report: dict[str, object] = {
         "junction_vertices": int(np.unique(osm[junction]).size),
-        "approaches_delayed": int((d_fwd > 0).sum() + (d_bwd > 0).sum()),
+        "approaches_controlled": int((code_f[~first] > 0).sum() + (code_b[~last] > 0).sum()),
         "control_nodes": {k: len(v) for k, v in controls.items()},
-        "mean_delay_s": float(
-            np.concatenate([d_fwd[d_fwd > 0], d_bwd[d_bwd > 0]]).mean()
-            if ((d_fwd > 0).any() or (d_bwd > 0).any())
-            else 0.0
-        ),
     }
+    return out[0], out[1], out[2], out[3], report
+
+
+def edge_controls(graph: RoutingGraph) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+    """Wait and slow-down (s) of each directed edge of ``graph.edges`` at its head node."""
+    length = graph.seg_len_m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kmh_f = np.where(graph.seg_time_fwd_s > 0, length / graph.seg_time_fwd_s * 3.6, 0.0)
+        kmh_b = np.where(graph.seg_time_bwd_s > 0, length / graph.seg_time_bwd_s * 3.6, 0.0)
+    wf, sf, wb, sb, report = approach_controls(graph, kmh_f, kmh_b)
+    e = graph.edges
+    head = np.where(e["reversed"], e["first_vx"], e["last_vx"])
+    rev = e["reversed"]
+    wait = np.where(rev, wb[head], wf[head])
+    slow = np.where(rev, sb[head], sf[head])
+    return wait, slow, report
+
+
+def junction_delays(
+    graph: RoutingGraph, kmh_fwd: np.ndarray, kmh_bwd: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+    """Node-based junction delays (s) per segment and direction: wait plus slow-down of
+    the approach, added to the segment that arrives (no turn costs; see :mod:`msapgeo.
+    turns` for the turn-expanded graph that the practical profile routes on)."""
+    wf, sf, wb, sb, report = approach_controls(graph, kmh_fwd, kmh_bwd)
+    n = len(wf)
+    d_fwd = np.zeros(n)
+    d_bwd = np.zeros(n)
+    if n:
+        d_fwd[:-1] = (wf + sf)[1:]
+        d_bwd[:] = wb + sb
     return d_fwd, d_bwd, report
 
 
@@ -384,11 +416,11 @@ def apply_profile(
     with np.errstate(divide="ignore", invalid="ignore"):
         t_f = np.where(real, length / (kmh_f / 3.6), 0.0)
         t_b = np.where(real, length / (kmh_b / 3.6), 0.0)
-    if table == "practical":
-        d_f, d_b, report["junctions"] = junction_delays(graph, kmh_f, kmh_b)
-        t_f = t_f + d_f
-        t_b = t_b + d_b
     meta = {**graph.meta, "profile": profile, "profile_report": report}
+    if table == "practical":
+        # junction and turn costs are transitions of the turn-expanded graph
+        # (msapgeo.turns), built when routing
+        meta["turns"] = True
     return graph.replace(
         seg_time_fwd_s=t_f, seg_time_bwd_s=t_b, seg_src_fwd=src_f, seg_src_bwd=src_b, meta=meta
     )

@@ -25,6 +25,8 @@ from scipy.sparse import csgraph
 from msapgeo.errors import InputError
 from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph
 from msapgeo.places import snap
+from msapgeo.profiles import edge_controls
+from msapgeo.turns import turn_graph
 
 
 @dataclass
@@ -46,10 +48,9 @@ class _Problem:
     A: sparse.csr_matrix  # reversed graph + one virtual node per routable site
     A_len: np.ndarray  # edge lengths aligned with A.data
     A_keys: np.ndarray  # sorted row * N + col of A's entries, to find an edge's length
-
-    @property
-    def n(self) -> int:
-        return self.graph.n_nodes
+    n: int  # states of the routing graph (nodes, or turn-expanded states)
+    node_state: np.ndarray  # state where a trip from each node of `graph` starts
+    turns: dict[str, object] | None = None  # turn graph report, when expanded
 
     @property
     def virtual(self) -> np.ndarray:
@@ -93,7 +94,16 @@ def _prepare(
         raise InputError("snapped vertices are not in this graph: snap with the same graph")
     s_time = sites["snap_time_s"].to_numpy(float)[s_rows]
     s_len = sites["snap_m"].to_numpy(float)[s_rows]
-    A, A_len = _augment(g, s_node, s_time, s_len)
+    if g.meta.get("turns"):
+        wait, slow, _ = edge_controls(g)
+        tg = turn_graph(g, wait, slow)
+        R, R_len = tg.reverse()
+        node_state, report = tg.start, tg.report
+        o_node, s_node = tg.start[o_node], tg.end[s_node]
+    else:
+        R, R_len = g.csr_reverse, g.csr_reverse_length
+        node_state, report = np.arange(g.n_nodes), None
+    A, A_len = _augment(R, R_len, s_node, s_time, s_len)
     return _Problem(
         graph=g,
         origins=origins,
@@ -110,16 +120,21 @@ def _prepare(
         A=A,
         A_len=A_len,
         A_keys=_edge_keys(A),
+        n=R.shape[0],
+        node_state=node_state,
+        turns=report,
     )
 
 
 def _augment(
-    g: RoutingGraph, s_node: np.ndarray, s_time: np.ndarray, s_len: np.ndarray
+    R: sparse.csr_matrix,
+    R_len: np.ndarray,
+    s_node: np.ndarray,
+    s_time: np.ndarray,
+    s_len: np.ndarray,
 ) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Reversed CSR plus one virtual row per site (virtual → snapped node)."""
-    R = g.csr_reverse
-    R_len = g.csr_reverse_length
-    n, k = g.n_nodes, len(s_node)
+    """Reversed CSR plus one virtual row per site (virtual → snapped node or state)."""
+    n, k = R.shape[0], len(s_node)
     indptr = np.concatenate([R.indptr, R.indptr[-1] + np.arange(1, k + 1)])
     indices = np.concatenate([R.indices, s_node]).astype(R.indices.dtype, copy=False)
     # every virtual edge carries the same extra MIN_WEIGHT_S (csgraph needs positive
@@ -408,4 +423,4 @@ def node_times(graph: RoutingGraph, sites: gpd.GeoDataFrame) -> tuple[RoutingGra
     if len(P.s_rows) == 0:
         raise InputError("no site could be placed on the network")
     dist = csgraph.dijkstra(P.A, directed=True, indices=P.virtual, min_only=True)
-    return P.graph, (dist[: P.n] - MIN_WEIGHT_S) / 60.0
+    return P.graph, (dist[P.node_state] - MIN_WEIGHT_S) / 60.0

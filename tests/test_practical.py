@@ -11,7 +11,7 @@ import pytest
 from msapgeo import speeds
 from msapgeo.network import graph_from_osm
 from msapgeo.pipeline import load_graph
-from msapgeo.profiles import apply_profile
+from msapgeo.profiles import apply_profile, junction_delays
 from msapgeo.speeds import SOURCE_CODE, SpeedModel, junction_delay_s, way_speeds
 
 LAT = 45.0
@@ -101,9 +101,10 @@ def test_delay_physics() -> None:
 
 def test_junction_delays_by_class_and_control(osm: Path) -> None:
     base = graph_from_osm(osm, model=SpeedModel(practical=True), progress=False)
-    g = apply_profile(base, "practical")
-    d_f = g.seg_time_fwd_s - base.seg_time_fwd_s
-    d_b = g.seg_time_bwd_s - base.seg_time_bwd_s
+    kmh_f = base.seg_len_m / np.where(base.seg_time_fwd_s > 0, base.seg_time_fwd_s, 1) * 3.6
+    kmh_b = base.seg_len_m / np.where(base.seg_time_bwd_s > 0, base.seg_time_bwd_s, 1) * 3.6
+    d_f, d_b, report = junction_delays(base, kmh_f, kmh_b)
+    assert apply_profile(base, "practical").meta["turns"] is True
     # way 1 (vertices 0..30): the major road through the junction with the residential
     # street (vertex 20) loses nothing there
     assert d_f[19] == pytest.approx(0.0)
@@ -119,7 +120,7 @@ def test_junction_delays_by_class_and_control(osm: Path) -> None:
     assert d_b[32] == pytest.approx(0.0)
     # no delay on plain road vertices
     assert np.all(d_f[:19] == 0)
-    assert g.meta["profile_report"]["junctions"]["control_nodes"] == {
+    assert report["control_nodes"] == {
         "stop": 1,
         "traffic_signals": 1,
     }
@@ -134,3 +135,6 @@ def test_profiles_order_times(osm: Path, tmp_path: Path, monkeypatch: pytest.Mon
     assert practical.meta["profile"] == "practical"
     t = [x.edges["time_s"].sum() for x in (legal, practical, mountain)]
     assert t[0] < t[1] <= t[2]  # the law is an upper bound of speeds
+    assert practical.meta["turns"]
+    assert mountain.meta["turns"]
+    assert "turns" not in legal.meta

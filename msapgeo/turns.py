@@ -1,0 +1,329 @@
+"""Turn-expanded routing graph: U-turns, turn restrictions and turn costs at junctions.
+
+A node-based graph cannot forbid a manoeuvre that depends on where a car comes from.
+Here every *junction* (a node with three or more neighbours, or the via node of a turn
+restriction) is expanded: a car at such a node is in one state per road it arrived on,
+and moves to the next road through *transitions* that carry their own cost or are
+forbidden. Other nodes (bends, way splits, snapped points) stay single states, so the
+graph grows only where turns matter. It is built on ``scipy.sparse`` arrays and routed
+with ``scipy.sparse.csgraph`` like the node-based graph.
+
+Transitions at a junction ``v`` from road ``e1`` (arriving) to road ``e2`` (leaving)
+---------------------------------------------------------------------------------
+* **U-turns** are forbidden except at a dead end, where they cost :data:`U_TURN_S`
+  (OSRM's ``u_turn_penalty``, the time of a three-point turn): going back along the
+  same way, a deflection of :data:`U_TURN_DEG` or more, or :data:`ONEWAY_U_TURN_DEG` or
+  more from a one-way road onto a one-way road (turning back at the split of a dual
+  carriageway).
+* **Turn restrictions** (relations ``type=restriction`` with a ``from`` way, a ``via``
+  node and a ``to`` way): ``no_*`` forbids the transition, ``only_*`` forbids every
+  other one from the ``from`` way at that node; ``except=motorcar`` or ``except=
+  motor_vehicle`` is ignored; restrictions with a ``via`` way are counted, not applied.
+* **Cost** = wait of the approach's control + the larger of its slow-down and the
+  turn's slow-down: the approach control (signals, stop, yield or none) comes from
+  :func:`msapgeo.profiles.approach_controls`; the turn's slow-down is the time lost
+  braking from the arriving speed to the speed of the turn and accelerating to the
+  leaving speed, the speed of the turn being ``sqrt(a_lat R)`` on a path of radius
+  ``R = R_KERB / (1 − cos θ)`` for a deflection θ (:data:`KERB_RADIUS_M` at 90°, a
+  straight crossing costs nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph
+from msapgeo.speeds import ACCEL_MS2, DECEL_MS2
+
+#: Time of a U-turn at a dead end (s): OSRM car profile ``u_turn_penalty``.
+U_TURN_S = 20.0
+#: A deflection at or above this angle (degrees) is a U-turn.
+U_TURN_DEG = 170.0
+#: From a one-way road onto a one-way road, a deflection at or above this angle is a
+#: U-turn across the split of a dual carriageway.
+ONEWAY_U_TURN_DEG = 150.0
+#: Radius (m) of the path of a 90° turn: the kerb radius of French urban junctions,
+#: 8–15 m in the CERTU/Cerema street design guides, plus half a lane.
+KERB_RADIUS_M = 12.0
+#: Lateral acceleration accepted in a turn (m/s²), as on bends
+#: (:data:`msapgeo.profiles.LATERAL_ACCEL_MS2`).
+TURN_LATERAL_ACCEL_MS2 = 2.5
+
+
+@dataclass
+class TurnGraph:
+    """A routing graph expanded at its junctions.
+
+    Attributes
+    ----------
+    A
+        Forward CSR over states: ``A[i, j]`` = time (s) from state ``i`` to ``j``.
+    length
+        Length (m) of each entry of ``A``, aligned with ``A.data``.
+    start, end
+        For each node of the node graph: the state a trip starting there leaves from,
+        and the state a trip ending there arrives at (equal for unexpanded nodes).
+    report
+        Counts: expanded nodes, transitions, forbidden U-turns, restrictions applied.
+    """
+
+    A: sparse.csr_matrix
+    length: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_states(self) -> int:
+        return int(self.A.shape[0])
+
+    def reverse(self) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """The reversed CSR and its lengths (aligned), to route towards sites."""
+        rows = np.repeat(np.arange(self.n_states), np.diff(self.A.indptr))
+        cols = self.A.indices.astype(np.int64)
+        return _csr_min(cols, rows, self.A.data, self.length, self.n_states)
+
+
+def _csr_min(
+    rows: np.ndarray, cols: np.ndarray, w: np.ndarray, length: np.ndarray, n: int
+) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Canonical CSR keeping the fastest of parallel entries (csgraph would sum them)."""
+    order = np.lexsort((w, cols, rows))
+    rows, cols, w, length = rows[order], cols[order], w[order], length[order]
+    first = np.ones(len(rows), bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols, w, length = rows[first], cols[first], w[first], length[first]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+    m = sparse.csr_matrix(
+        (np.maximum(w, MIN_WEIGHT_S), cols.astype(np.int32), indptr), shape=(n, n)
+    )
+    m.has_sorted_indices = True
+    return m, length
+
+
+def _physical_neighbours(graph: RoutingGraph) -> np.ndarray:
+    """Distinct neighbours of each node over every way, open or closed, either direction.
+
+    The expansion and the dead ends follow the road as built, so that closing a road
+    (a scenario) removes transitions but never the cost of a junction: a closure never
+    shortens a trip.
+    """
+    jv = np.flatnonzero(graph.vx_junction)
+    w = graph.vx_way[jv]
+    same = w[:-1] == w[1:]
+    a = graph.node_index(graph.vx_osmid[jv[:-1][same]])
+    b = graph.node_index(graph.vx_osmid[jv[1:][same]])
+    n = graph.n_nodes
+    ok = a != b
+    x = np.concatenate([a[ok], b[ok]]).astype(np.int64)
+    y = np.concatenate([b[ok], a[ok]]).astype(np.int64)
+    pairs = np.unique(x * np.int64(n) + y)
+    return np.bincount(pairs // n, minlength=n)
+
+
+def _bearing(graph: RoutingGraph, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Heading (rad) from vertex ``a`` to vertex ``b``, in a local metric frame."""
+    lat0 = np.radians(np.nanmean(graph.vx_lat)) if len(graph.vx_lat) else 0.0
+    dx = np.radians(graph.vx_lon[b] - graph.vx_lon[a]) * np.cos(lat0)
+    dy = np.radians(graph.vx_lat[b] - graph.vx_lat[a])
+    return np.arctan2(dy, dx)
+
+
+def _turn_loss_s(theta: np.ndarray, v_in_kmh: np.ndarray, v_out_kmh: np.ndarray) -> np.ndarray:
+    """Time lost slowing for a turn of deflection ``theta`` (rad) and speeding up again."""
+    one_minus_cos = 1.0 - np.cos(np.abs(theta))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        radius = np.where(one_minus_cos > 1e-9, KERB_RADIUS_M / one_minus_cos, np.inf)
+    u = np.sqrt(TURN_LATERAL_ACCEL_MS2 * radius)
+    v1 = np.asarray(v_in_kmh, float) / 3.6
+    v2 = np.asarray(v_out_kmh, float) / 3.6
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d1 = np.where(v1 > u, (v1 - u) ** 2 / (2 * v1 * DECEL_MS2), 0.0)
+        d2 = np.where(v2 > u, (v2 - u) ** 2 / (2 * v2 * ACCEL_MS2), 0.0)
+    out = d1 + d2
+    return np.where(np.isfinite(out), out, 0.0)
+
+
+def turn_graph(
+    graph: RoutingGraph,
+    control_wait_s: np.ndarray | None = None,
+    control_slow_s: np.ndarray | None = None,
+) -> TurnGraph:
+    """Expand a node-based graph at its junctions.
+
+    Parameters
+    ----------
+    graph
+        Routing graph (its ``meta["turn_restrictions"]`` lists restriction relations).
+    control_wait_s, control_slow_s
+        Per directed edge of ``graph.edges``: the wait and the slow-down (s) of its
+        approach control at its head node (:func:`msapgeo.profiles.approach_controls`);
+        zero when not given.
+
+    Returns
+    -------
+    TurnGraph
+    """
+    e = graph.edges
+    u, v, way = e["u"], e["v"], e["way"]
+    n = graph.n_nodes
+    m = len(u)
+    keep = u != v
+    t = np.maximum(e["time_s"], MIN_WEIGHT_S)
+    length = e["length_m"]
+    wait = np.zeros(m) if control_wait_s is None else np.asarray(control_wait_s, float)
+    slow = np.zeros(m) if control_slow_s is None else np.asarray(control_slow_s, float)
+
+    n_nb = _physical_neighbours(graph)
+    restrictions = graph.meta.get("turn_restrictions", []) or []
+    via_ids = np.array([r[2] for r in restrictions], np.int64)
+    via_nodes = graph.node_index(via_ids) if len(via_ids) else np.zeros(0, np.int64)
+    expanded = n_nb >= 3
+    expanded[via_nodes[via_nodes >= 0]] = True
+    dead_end = n_nb == 1
+
+    # states: one per node that is not expanded, one per edge arriving at an expanded node
+    node_state = np.full(n, -1, np.int64)
+    plain = np.flatnonzero(~expanded)
+    node_state[plain] = np.arange(len(plain))
+    arr = keep & expanded[v]
+    arr_state = np.full(m, -1, np.int64)
+    arr_state[arr] = len(plain) + np.arange(int(arr.sum()))
+    n_core = len(plain) + int(arr.sum())
+    head = np.where(arr, arr_state, node_state[v])
+
+    # start / end states of expanded nodes
+    exp_nodes = np.flatnonzero(expanded)
+    start = node_state.copy()
+    end = node_state.copy()
+    start[exp_nodes] = n_core + np.arange(len(exp_nodes))
+    end[exp_nodes] = n_core + len(exp_nodes) + np.arange(len(exp_nodes))
+    n_states = n_core + 2 * len(exp_nodes)
+
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    ws: list[np.ndarray] = []
+    ls: list[np.ndarray] = []
+    # an edge arriving at an unexpanded node pays its approach control there
+    t_plain_head = t + np.where(expanded[v], 0.0, wait + slow)
+    # edges leaving an unexpanded node: from its single state to the edge's head
+    out_plain = keep & ~expanded[u]
+    rows.append(node_state[u[out_plain]])
+    cols.append(head[out_plain])
+    ws.append(t_plain_head[out_plain])
+    ls.append(length[out_plain])
+    # edges leaving an expanded node at the start of a trip
+    out_exp = keep & expanded[u]
+    rows.append(start[u[out_exp]])
+    cols.append(head[out_exp])
+    ws.append(t_plain_head[out_exp])
+    ls.append(length[out_exp])
+    # arriving at an expanded node: the trip may end there
+    rows.append(arr_state[arr])
+    cols.append(end[v[arr]])
+    ws.append(np.zeros(int(arr.sum())))
+    ls.append(np.zeros(int(arr.sum())))
+    # a trip that starts and ends at the same expanded node
+    rows.append(start[exp_nodes])
+    cols.append(end[exp_nodes])
+    ws.append(np.zeros(len(exp_nodes)))
+    ls.append(np.zeros(len(exp_nodes)))
+
+    # transitions e1 -> e2 at expanded nodes
+    e1_idx = np.flatnonzero(arr)
+    out_sorted = np.flatnonzero(out_exp)
+    out_sorted = out_sorted[np.argsort(u[out_sorted], kind="stable")]
+    out_ptr = np.concatenate([[0], np.cumsum(np.bincount(u[out_sorted], minlength=n))])
+    cnt = np.diff(out_ptr)[v[e1_idx]]
+    rep1 = np.repeat(e1_idx, cnt)
+    within = np.arange(len(rep1)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    rep2 = out_sorted[out_ptr[v[rep1]] + within]
+
+    # headings: last segment of e1 (direction of travel), first segment of e2
+    fv, lv, rev = e["first_vx"], e["last_vx"], e["reversed"]
+    in_a = np.where(rev[rep1], fv[rep1] + 1, lv[rep1] - 1)
+    in_b = np.where(rev[rep1], fv[rep1], lv[rep1])
+    out_a = np.where(rev[rep2], lv[rep2], fv[rep2])
+    out_b = np.where(rev[rep2], lv[rep2] - 1, fv[rep2] + 1)
+    h_in = _bearing(graph, in_a, in_b)
+    h_out = _bearing(graph, out_a, out_b)
+    theta = (h_out - h_in + np.pi) % (2 * np.pi) - np.pi
+    deg = np.degrees(np.abs(theta))
+    oneway_way = graph.way_fwd != graph.way_bwd
+    same_back = (way[rep1] == way[rep2]) & (v[rep2] == u[rep1])
+    uturn = (
+        same_back
+        | (deg >= U_TURN_DEG)
+        | (oneway_way[way[rep1]] & oneway_way[way[rep2]] & (deg >= ONEWAY_U_TURN_DEG))
+    )
+    at = v[rep1]
+    allowed = ~uturn | dead_end[at]
+
+    # restrictions
+    n_applied = 0
+    n_via_way = int(graph.meta.get("turn_restrictions_via_way", 0))
+    if restrictions:
+        way_osm = graph.way_id
+        from_osm = way_osm[way[rep1]]
+        to_osm = way_osm[way[rep2]]
+        node_osm = graph.node_osmid[at]
+        key_t = np.stack([from_osm, node_osm, to_osm], axis=1)
+        for kind, f_id, via, t_id in restrictions:
+            hit_from = (key_t[:, 0] == f_id) & (key_t[:, 1] == via)
+            if not hit_from.any():
+                continue
+            n_applied += 1
+            if str(kind).startswith("only_"):
+                allowed &= ~(hit_from & (key_t[:, 2] != t_id))
+            else:
+                allowed &= ~(hit_from & (key_t[:, 2] == t_id))
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kmh = np.where(t > 0, length / t * 3.6, 0.0)
+    v_in = _edge_end_speed(graph, e, rep1, at_head=True, fallback=kmh)
+    v_out = _edge_end_speed(graph, e, rep2, at_head=False, fallback=kmh)
+    cost = wait[rep1] + np.maximum(slow[rep1], _turn_loss_s(theta, v_in, v_out))
+    cost = np.where(uturn, U_TURN_S, cost)
+    sel = allowed
+    rows.append(arr_state[rep1[sel]])
+    cols.append(head[rep2[sel]])
+    ws.append(cost[sel] + t_plain_head[rep2[sel]])
+    ls.append(length[rep2[sel]])
+
+    A, lens = _csr_min(
+        np.concatenate(rows), np.concatenate(cols), np.concatenate(ws), np.concatenate(ls),
+        n_states,
+    )
+    report = {
+        "expanded_nodes": int(expanded.sum()),
+        "states": n_states,
+        "transitions": len(rep1),
+        "u_turns_forbidden": int((uturn & ~dead_end[at]).sum()),
+        "restrictions_applied": n_applied,
+        "restrictions_via_way_not_applied": n_via_way,
+        "mean_turn_cost_s": float(cost[sel & ~uturn].mean()) if (sel & ~uturn).any() else 0.0,
+    }
+    return TurnGraph(A=A, length=lens, start=start, end=end, report=report)
+
+
+def _edge_end_speed(
+    graph: RoutingGraph,
+    e: dict[str, np.ndarray],
+    idx: np.ndarray,
+    *,
+    at_head: bool,
+    fallback: np.ndarray,
+) -> np.ndarray:
+    """Speed (km/h) of the segment of each edge that touches its head (or tail) node."""
+    fv, lv, rev = e["first_vx"][idx], e["last_vx"][idx], e["reversed"][idx]
+    # the last segment travelled (at the head) or the first one (at the tail)
+    seg = np.where(rev, fv, lv - 1) if at_head else np.where(rev, lv - 1, fv)
+    seg_t = np.where(rev, graph.seg_time_bwd_s[seg], graph.seg_time_fwd_s[seg])
+    seg_l = graph.seg_len_m[seg]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kmh = np.where(seg_t > 0, seg_l / seg_t * 3.6, fallback[idx])
+    return kmh

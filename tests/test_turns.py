@@ -1,0 +1,226 @@
+"""Turn-expanded routing: U-turns, restriction relations, turn costs, and the routing
+properties (a new site never lengthens a trip, a closure never shortens one) on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from msapgeo.network import graph_from_osm
+from msapgeo.places import snap
+from msapgeo.profiles import apply_profile
+from msapgeo.routing import nearest_site, od_matrix
+from msapgeo.speeds import SpeedModel
+from msapgeo.turns import U_TURN_S, _turn_loss_s, turn_graph
+from tests.conftest import graph_from_edges, snapped_points
+from tests.test_routing import problems
+
+PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+LAT = 45.0
+
+
+def _osm(path: Path, nodes: dict[int, tuple[float, float]], ways: list, relations=()) -> Path:  # type: ignore[no-untyped-def]
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="t">']
+    for nid, (lon, lat) in nodes.items():
+        out.append(f'<node id="{nid}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>')
+    for wid, refs, tags in ways:
+        nd = "".join(f'<nd ref="{r}"/>' for r in refs)
+        tg = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
+        out.append(f'<way id="{wid}" version="1">{nd}{tg}</way>')
+    for rid, members, tags in relations:
+        mm = "".join(f'<member type="{t}" ref="{r}" role="{role}"/>' for t, r, role in members)
+        tg = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
+        out.append(f'<relation id="{rid}" version="1">{mm}{tg}</relation>')
+    out.append("</osm>")
+    path.write_text("\n".join(out))
+    return path
+
+
+def _points(g, lonlat: list[tuple[float, float]], prefix: str) -> gpd.GeoDataFrame:  # type: ignore[no-untyped-def]
+    pts = gpd.GeoDataFrame(
+        {"id": [f"{prefix}{i}" for i in range(len(lonlat))]},
+        geometry=gpd.points_from_xy([p[0] for p in lonlat], [p[1] for p in lonlat]),
+        crs="EPSG:4326",
+    )
+    return snap(g, pts)
+
+
+def _graphs(osm: Path):  # type: ignore[no-untyped-def]
+    base = graph_from_osm(osm, model=SpeedModel(practical=True), builtup=False, progress=False)
+    return base, apply_profile(base, "practical")
+
+
+def test_no_u_turn_at_a_dual_carriageway_split(tmp_path: Path) -> None:
+    """A two-way road (10-11) splits at 11 into one-way carriageways up (11→12→13) and
+    down (13→22→11), rejoining at 13, which goes on north to 14. From the down carriageway
+    to the up one, the node graph turns back 170° at the split; with turns the car must
+    drive to the dead end at 10 and turn there (U_TURN_S)."""
+    d = 0.001
+    nodes = {
+        10: (6.0, LAT - 3 * d),
+        11: (6.0, LAT),
+        12: (6.0003, LAT + 2 * d),
+        13: (6.0, LAT + 4 * d),
+        22: (5.9997, LAT + 2 * d),
+        14: (6.0, LAT + 7 * d),
+    }
+    ways = [
+        (1, [10, 11], {"highway": "secondary"}),
+        (2, [11, 12, 13], {"highway": "secondary", "oneway": "yes"}),
+        (3, [13, 22, 11], {"highway": "secondary", "oneway": "yes"}),
+        (4, [13, 14], {"highway": "secondary"}),
+    ]
+    base, turned = _graphs(_osm(tmp_path / "dual.osm", nodes, ways))
+    o = _points(base, [nodes[22]], "o")
+    s = _points(base, [nodes[12]], "s")
+    plain = nearest_site(base, o, s)
+    with_turns = nearest_site(turned, o, s)
+    # node graph: 22 → 11 → 12, a U-turn of about 170° at the split
+    assert plain["dist_km"].iloc[0] == pytest.approx(0.44, abs=0.03)
+    # with turns: on to the dead end at 10 (2 × 333 m more) and back
+    expected_km = plain["dist_km"].iloc[0] + 0.667
+    assert with_turns["dist_km"].iloc[0] == pytest.approx(expected_km, abs=0.02)
+    extra_s = (with_turns["time_min"].iloc[0] - plain["time_min"].iloc[0]) * 60
+    assert extra_s > U_TURN_S
+
+
+def _crossing(tmp_path: Path, restriction: dict[str, str] | None) -> tuple:  # type: ignore[type-arg]
+    """A crossing C (node 1) with arms west (2), north (3), east (4), south (5); a loop
+    east → north (4 → 6 → 3) offers a way round."""
+    d = 0.002
+    nodes = {
+        1: (6.0, LAT),
+        2: (6.0 - d, LAT),
+        3: (6.0, LAT + d),
+        4: (6.0 + d, LAT),
+        5: (6.0, LAT - d),
+        6: (6.0 + d, LAT + d),
+    }
+    ways = [
+        (10, [2, 1], {"highway": "tertiary"}),
+        (11, [1, 3], {"highway": "tertiary"}),
+        (12, [1, 4], {"highway": "tertiary"}),
+        (13, [1, 5], {"highway": "tertiary"}),
+        (14, [4, 6, 3], {"highway": "tertiary"}),
+    ]
+    rel = []
+    if restriction:
+        rel = [(100, [("way", 10, "from"), ("node", 1, "via"), ("way", 11, "to")], restriction)]
+    base, turned = _graphs(_osm(tmp_path / "x.osm", nodes, ways, rel))
+    o = _points(base, [nodes[2]], "o")
+    s = _points(base, [nodes[3]], "s")
+    return turned, o, s, base
+
+
+def test_no_left_turn_relation_is_obeyed(tmp_path: Path) -> None:
+    free, o, s, _ = _crossing(tmp_path, None)
+    banned, o2, s2, _ = _crossing(tmp_path, {"type": "restriction", "restriction": "no_left_turn"})
+    a = nearest_site(free, o, s)
+    b = nearest_site(banned, o2, s2)
+    # west → north: left at the crossing, 157 m + 222 m; banned: round by the east loop,
+    # 157 + 157 + 222 + 157 m
+    assert a["dist_km"].iloc[0] == pytest.approx(0.379, abs=0.005)
+    assert b["dist_km"].iloc[0] == pytest.approx(0.693, abs=0.005)
+    assert b["time_min"].iloc[0] > a["time_min"].iloc[0]
+    # an exception for cars voids the restriction
+    exc, o3, s3, _ = _crossing(
+        tmp_path,
+        {"type": "restriction", "restriction": "no_left_turn", "except": "motorcar"},
+    )
+    assert nearest_site(exc, o3, s3)["dist_km"].iloc[0] == pytest.approx(a["dist_km"].iloc[0])
+
+
+def test_only_straight_on_forbids_the_turn(tmp_path: Path) -> None:
+    only, o, s, _ = _crossing(
+        tmp_path, {"type": "restriction", "restriction": "only_straight_on"}
+    )
+    # only_straight_on from west with to=north (mapped as 'to' way 11): going north is
+    # the only move allowed, so the direct route stays
+    assert nearest_site(only, o, s)["dist_km"].iloc[0] == pytest.approx(0.379, abs=0.005)
+
+
+def test_turns_cost_time_and_straight_costs_nothing() -> None:
+    theta = np.radians([0.0, 30.0, 90.0, 150.0])
+    loss = _turn_loss_s(theta, np.full(4, 50.0), np.full(4, 50.0))
+    assert loss[0] == 0.0
+    assert loss[1] == 0.0  # a 30° bend is taken at 54 km/h: no loss at 50
+    assert loss[3] > loss[2] > 0  # sharper turns lose more time
+    assert loss[2] == pytest.approx(2.9, abs=0.5)  # 50 → ~20 km/h → 50 at 2 and 1.5 m/s²
+
+
+def test_turn_graph_is_expanded_only_at_junctions(andorra_graph) -> None:  # type: ignore[no-untyped-def]
+    practical_meta = {**andorra_graph.meta, "speed_table": "practical"}
+    g = apply_profile(andorra_graph.replace(meta=practical_meta), "practical")
+    tg = turn_graph(g)
+    rep = tg.report
+    assert 0 < rep["expanded_nodes"] < g.n_nodes
+    assert tg.n_states < 3 * g.n_edges
+    assert rep["u_turns_forbidden"] > 0
+
+
+# --------------------------------------------------------------------------- properties
+
+
+def _turned(n: int, edges: list):  # type: ignore[no-untyped-def]
+    g = graph_from_edges(n, edges)
+    return g.replace(meta={**g.meta, "turns": True})
+
+
+@PROPS
+@given(problems())
+def test_nearest_is_min_of_the_matrix_on_turn_graph(prob: tuple) -> None:  # type: ignore[type-arg]
+    n, edges, sites, origins, s_off, o_off = prob
+    g = _turned(n, edges)
+    o = snapped_points(g, origins, o_off)
+    s = snapped_points(g, sites, s_off, "s")
+    res = nearest_site(g, o, s)
+    m = od_matrix(g, o, s)
+    best = np.nanmin(np.where(np.isnan(m.time_min), np.inf, m.time_min), axis=1)
+    got = res["time_min"].to_numpy()
+    fin = np.isfinite(best)
+    assert np.allclose(got[fin], best[fin], rtol=1e-9, atol=1e-9)
+    assert np.isnan(got[~fin]).all()
+    srt = np.sort(np.where(np.isnan(m.time_min), np.inf, m.time_min), axis=1)
+    if srt.shape[1] > 1:
+        second = srt[:, 1]
+        got2 = res["time2_min"].to_numpy()
+        f2 = np.isfinite(second)
+        assert np.allclose(got2[f2], second[f2], rtol=1e-9, atol=1e-9)
+
+
+@PROPS
+@given(problems(), st.integers(0, 13), st.floats(0.0, 60.0))
+def test_new_site_never_lengthens_a_trip_on_turn_graph(prob: tuple, extra: int, off: float) -> None:  # type: ignore[type-arg]
+    n, edges, sites, origins, s_off, o_off = prob
+    extra = extra % n
+    g = _turned(n, edges)
+    o = snapped_points(g, origins, o_off)
+    before = nearest_site(g, o, snapped_points(g, sites, s_off, "s"))["time_min"].to_numpy()
+    after = nearest_site(g, o, snapped_points(g, [*sites, extra], [*s_off, off], "s"))
+    a = after["time_min"].to_numpy()
+    fin = np.isfinite(before)
+    assert np.all(a[fin] <= before[fin] + 1e-9)
+
+
+@PROPS
+@given(problems(), st.data())
+def test_closure_never_shortens_a_trip_on_turn_graph(prob: tuple, data: st.DataObject) -> None:  # type: ignore[type-arg]
+    n, edges, sites, origins, s_off, o_off = prob
+    g = _turned(n, edges)
+    mask = np.array(data.draw(st.lists(st.booleans(), min_size=g.n_ways, max_size=g.n_ways)))
+    g2 = g.without_ways(mask, reason="test")
+    o = snapped_points(g, origins, o_off)
+    s = snapped_points(g, sites, s_off, "s")
+    before = nearest_site(g, o, s)["time_min"].to_numpy()
+    try:
+        after = nearest_site(g2, o, s)["time_min"].to_numpy()
+    except Exception:  # every site cut off: nothing to compare
+        return
+    b = np.where(np.isnan(before), np.inf, before)
+    a = np.where(np.isnan(after), np.inf, after)
+    assert np.all(a >= b - 1e-9)
