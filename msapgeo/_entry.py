@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 
@@ -14,4 +15,7 @@ def run() -> None:
     except KeyboardInterrupt:
         print("msapgeo: interrupted; earlier outputs are left as they were", file=sys.stderr)
         code = 130
+    # the work is done (or abandoned cleanly): an interrupt while Python shuts down must
+    # not turn a finished run into a crash
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(code)

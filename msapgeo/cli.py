@@ -12,7 +12,7 @@ import math
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +48,7 @@ from msapgeo.planning import (
     sites_from_communes,
     sites_from_points,
 )
+from msapgeo.regions import REGIONS, Region, load_region
 from msapgeo.report import (
     CSV_FORMATS,
     format_summary,
@@ -217,7 +218,17 @@ def build_parser() -> argparse.ArgumentParser:
     _diag_options(d)
     _common(d)
 
-    m = sub.add_parser("demo", help="the whole pipeline offline on the Andorra 2025 extract")
+    m = sub.add_parser(
+        "demo",
+        help="a ready-made territory end to end: diagnostic, planning and winter scenario "
+        "(default: the Pays du Mont-Blanc on real roads)",
+    )
+    m.add_argument(
+        "--region",
+        choices=sorted(REGIONS),
+        default="pays-du-mont-blanc",
+        help="territory (default pays-du-mont-blanc; andorra is the offline test region)",
+    )
     m.add_argument(
         "--osm", type=_existing_file, default=None, help="another extract to run the demo on"
     )
@@ -241,9 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--dep", default=None, help=region_help)
     o.add_argument("--osm", type=_existing_file, default=None, help="OSM extract of the region")
     o.add_argument("--k", type=_positive_int, default=2, help="new sites (models run for 1..k)")
-    o.add_argument(
-        "--threshold", type=_positive, default=30.0, help="coverage threshold, minutes"
-    )
+    o.add_argument("--threshold", type=_positive, default=30.0, help="coverage threshold, minutes")
     o.add_argument(
         "--candidates",
         default="townhalls",
@@ -305,8 +314,10 @@ def _finish(
     diag: Diagnostic | None = None,
     sources: Sequence[str] = (),
     csv_format: str = "fr",
+    extra: Callable[[Path], list[str]] | None = None,
 ) -> None:
     run = run_record(result)
+    extra_lines: list[str] = []
     prov = datasets.provenance(sources) if (diag is not None and sources) else None
     with OutputFolder(out, run) as folder:
         files = write_access_files(result, folder.path, csv_format=csv_format)
@@ -320,6 +331,8 @@ def _finish(
                     ).items()
                 }
             )
+        if extra is not None:
+            extra_lines = extra(folder.path)
     print(format_summary(result.summary()))
     print(f"graph: {result.graph!r}")
     if result.graph.meta.get("profile") == "mountain":
@@ -334,6 +347,8 @@ def _finish(
         )
         for note in diag.notes:
             print(f"  note: {note}")
+    for line in extra_lines:
+        print(line)
     written = [str(folder.final(p)) for p in files.values()]
     print("written: " + ", ".join([*written, f"{out}/run.json"]))
     print(f"done in {time.perf_counter() - t0:.1f} s")
@@ -418,10 +433,139 @@ def cmd_diagnose(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    """``msapgeo demo``: Andorra 2025, populated places to town halls and post offices."""
+    """``msapgeo demo``: a ready-made territory end to end (diagnostic, planning, winter)."""
     t0 = time.perf_counter()
+    if args.osm is not None:
+        _demo_on_extract(args, t0)
+        return
+    region = load_region(args.region, progress=settings.progress)
+    dem = _dem(args) or region.dem
+    if dem is not None:
+        region.dem = dem
+    graph = region.graph(profile=args.profile, cache=not args.no_cache)
+    mountain = region.mountain
+    if mountain is None and dem is not None:
+        mountain = estimate_mountain(dem, place_territories(region.origins))
+    diag = run_diagnostic(
+        graph,
+        region.origins,
+        region.sites,
+        density=region.density,
+        mountain=mountain,
+        zonages=region.zonages,
+        include_antennas=not args.no_antennas,
+        include_buses=args.include_buses,
+        thresholds=_thresholds(args.thresholds),
+        meta={"command": "demo", "region": region.label, "title": f"Diagnostic — {region.label}"},
+    )
+    diag.notes[:0] = region.notes
+    assert diag.access is not None
+    extra = _demo_planning_and_winter(region, graph, diag, args)
+    _finish(
+        diag.access, args.out, t0, diag, region.sources, csv_format=args.csv_format, extra=extra
+    )
+
+
+def _demo_planning_and_winter(
+    region: Region, graph: RoutingGraph, diag: Diagnostic, args: argparse.Namespace
+) -> Callable[[Path], list[str]]:
+    """Planning (post offices, then town halls, as candidates) and the winter scenario."""
+    assert diag.access is not None
+    fixed = diag.access.sites
+    fixed = fixed[fixed["exclusion"].isna()].reset_index(drop=True)
+    origins = region.origins
+    weight = "population" if origins["population"].notna().any() else "count"
+    plans = []
+    for kind in ("post_offices", "townhalls"):
+        cands = snap(graph, region.candidates[kind])
+        off = int(cands["exclusion"].notna().sum())
+        cands = cands[cands["exclusion"].isna()].reset_index(drop=True)
+        if not len(cands):
+            continue
+        m = candidate_matrix(graph, origins, fixed, cands, weight=weight)
+        k = min(2, m.n_candidates)
+        table = optimise(m, range(1, k + 1), [20.0, 30.0])
+        table.insert(0, "candidates", kind)
+        table.insert(1, "candidates_off_network", off)
+        best = maximal_covering(m, k, 20.0)
+        chosen = cands[cands["site_id"].isin(best.chosen)]
+        t_before, t_after = nearest_times(m, chosen["site_id"].tolist())
+        plans.append(
+            (
+                kind,
+                table,
+                chosen,
+                origins.assign(time_min=t_before),
+                origins.assign(time_min=t_after),
+            )
+        )
+    winter_rows = None
+    if region.winter is not None:
+        polygon, what = region.winter
+        sc = close_roads(graph, polygon=polygon, reason=what)
+        before, after, communes, summary = compare(graph, sc, origins, fixed, id_col="insee_com")
+        winter_rows = (sc, before, after, communes, summary, what)
+
+    def write(folder: Path) -> list[str]:
+        lines = []
+        plan_dir = folder / "planning"
+        plan_dir.mkdir()
+        for kind, table, chosen, before, after in plans:
+            write_csv(table, plan_dir / f"optimise_{kind}.csv", fmt=args.csv_format)
+            write_gpkg(
+                {"chosen_maximal_covering_20min": chosen}, plan_dir / f"optimise_{kind}.gpkg"
+            )
+            save_offline(
+                before_after_map(
+                    before,
+                    after,
+                    fixed,
+                    gpd.GeoDataFrame(pd.concat([fixed, chosen], ignore_index=True), crs=fixed.crs),
+                    title=f"Nouveaux sites ({kind}) : temps avant et après",
+                ),
+                plan_dir / f"map_{kind}.html",
+            )
+            lines.append(
+                f"planning ({kind}): best site for 20 min coverage: "
+                + ", ".join(chosen.get("name", chosen["site_id"]).astype(str))
+            )
+        if winter_rows is not None:
+            sc, before, after, communes, summary, what = winter_rows
+            w_dir = folder / "scenario"
+            w_dir.mkdir()
+            write_csv(communes, w_dir / "scenario_communes.csv", fmt=args.csv_format)
+            write_csv(summary, w_dir / "scenario_summary.csv", fmt=args.csv_format)
+            write_csv(sc.closed, w_dir / "closed_ways.csv", fmt=args.csv_format)
+            save_offline(
+                before_after_map(
+                    before,
+                    after,
+                    fixed,
+                    fixed,
+                    closed_roads=_closed_roads(graph, sc.closed),
+                    title="Hiver : " + what,
+                ),
+                w_dir / "map.html",
+            )
+            lost = communes.loc[communes["loses_access"].astype(bool), "name"].astype(str)
+            worse = communes.loc[communes["delta_min"] > 0.05]
+            slower = ", ".join(
+                f"{n} (+{d:.1f} min)"
+                for n, d in worse[["name", "delta_min"]].itertuples(index=False)
+            )
+            lines.append(
+                f"winter scenario: {len(sc.closed)} ways closed ({what}); losing access: "
+                f"{', '.join(lost) or 'none'}; slower: {slower or 'none'}"
+            )
+        return lines
+
+    return write
+
+
+def _demo_on_extract(args: argparse.Namespace, t0: float) -> None:
+    """The demo on another extract: its populated places to its town halls and post offices."""
     osm, features = demo_inputs(args.osm, progress=settings.progress)
-    dem = _dem(args) or DEM.from_files([datasets.fetch("srtm_N42E001")])
+    dem = _dem(args)
     graph = load_graph(
         osm,
         network_type=args.network_type,
@@ -432,8 +576,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     )
     origins, sites = demo_places(features)
     origins = demo_origins_with_parishes(origins, features)
-    # no official zone de montagne list for the test region: estimated from the DEM
-    mountain = estimate_mountain(dem, place_territories(origins))
+    mountain = estimate_mountain(dem, place_territories(origins)) if dem is not None else None
     diag = run_diagnostic(
         graph,
         origins,
@@ -444,19 +587,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
         thresholds=_thresholds(args.thresholds),
         meta={
             "command": "demo",
-            "region": "Andorra 2025 (offline mountain test region)",
-            "title": "Diagnostic — offline test region (Andorra 2025; parishes stand in for EPCI)",
+            "region": f"{Path(args.osm).name} (places to town halls and post offices)",
+            "title": f"Diagnostic — {Path(args.osm).name}",
         },
     )
     assert diag.access is not None
-    _finish(
-        diag.access,
-        args.out,
-        t0,
-        diag,
-        ["osm_andorra_2025", "srtm_N42E001"],
-        csv_format=args.csv_format,
-    )
+    _finish(diag.access, args.out, t0, diag, [], csv_format=args.csv_format)
 
 
 def cmd_graph(args: argparse.Namespace) -> None:
@@ -476,7 +612,7 @@ def cmd_graph(args: argparse.Namespace) -> None:
 
 
 @dataclass
-class Region:
+class PlanningInputs:
     """Inputs of the planning commands: a département, or the offline test region."""
 
     label: str
@@ -487,7 +623,7 @@ class Region:
     weight: str
 
 
-def _region(args: argparse.Namespace) -> Region:
+def _region(args: argparse.Namespace) -> PlanningInputs:
     dem = _dem(args)
     if args.dep:
         dep = datasets.normalise_dep(args.dep)
@@ -518,7 +654,7 @@ def _region(args: argparse.Namespace) -> Region:
     am = features.amenities
     post = am[am["amenity"] == "post_office"].copy()
     post.insert(0, "site_id", "post_office/" + post["osm_type"] + "/" + post["osm_id"].astype(str))
-    return Region(label, graph, origins, sites, post.reset_index(drop=True), weight)
+    return PlanningInputs(label, graph, origins, sites, post.reset_index(drop=True), weight)
 
 
 _LONLAT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")

@@ -225,6 +225,29 @@ CATALOG: dict[str, Source] = {
             "vector tiles: no maxspeed, synthetic ids, untagged roundabouts",
         ),
         Source(
+            name="zone_montagne_2026",
+            relpath="zonages/zone_montagne_communes_2026-04-30.csv",
+            urls=(
+                f"{_GH}/betagouv/nitrates/75935a7550509db743a6405987199dcceca6f1d8"
+                "/envergo/nitrates/assets/zone_montagne_communes_2026-04-30.csv",
+            ),
+            sha256="1fcc50e534cf4bfd5bd4072963d906b5e08ad52643d192cb352fafe87d683b7c",
+            licence="MIT (betagouv/nitrates), from the State's zone de montagne classement",
+            vintage="2026-04-30",
+            description="Zone de montagne per commune: a SECONDARY compilation by "
+            "betagouv/nitrates, not the official ANCT list",
+        ),
+        Source(
+            name="insee_zonages_2023",
+            relpath="zonages/insee_zonages_supracommunaux_cog2023.csv",
+            sha256="091164e7adc2e627f86d1ddf4bb78952d30cede10cbfaa33b2998083ed8f15ed",
+            licence="Licence Ouverte (INSEE) via antuki/COGugaison (ODbL)",
+            vintage="COG 2023 (AAV 2020, UU 2020, ZE 2020, BV 2022)",
+            description="INSEE supra-communal zonings per commune",
+            how_to_get="export table_supracom_2023 of data/DATA_SUPRACOM.RData in the R package "
+            "COGugaison (commit 37a6d4c9) to CSV, or pass an explicit path",
+        ),
+        Source(
             name="srtm_N42E001",
             relpath="elevation/N42E001.hgt.zip",
             urls=(
@@ -734,6 +757,101 @@ def load_density_grid(*, path: str | Path | None = None) -> pd.DataFrame:
     return out
 
 
+#: Name of the zone de montagne source in every output: a secondary compilation.
+MOUNTAIN_SOURCE_2026 = (
+    "zone de montagne, liste compilée par betagouv/nitrates (2026-04-30), "
+    "source secondaire et non la liste officielle ANCT"
+)
+
+
+def load_mountain_zone(*, path: str | Path | None = None) -> pd.DataFrame:
+    """Load the zone de montagne flag of every commune.
+
+    Reads the betagouv/nitrates layout (``code_commune``, ``zone_montagne`` = ``C``
+    classée / ``NC`` non classée) from the catalog, or, with ``path``, that layout or the
+    official ANCT layout (``CODGEO`` and a zone column, read by
+    :func:`msapgeo.indicators.load_mountain_list`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``insee_com``, ``mountain`` (``"yes"``/``"no"``) and ``mountain_source`` naming
+        the source (the catalog's is a secondary compilation, and says so).
+
+    Raises
+    ------
+    InputError
+        The file has neither layout.
+    """
+    f = fetch("zone_montagne_2026", path=path)
+    head = (
+        pd.read_csv(f, sep=None, engine="python", dtype=str, nrows=2)
+        if str(f).endswith((".csv", ".txt"))
+        else pd.DataFrame()
+    )
+    if {"code_commune", "zone_montagne"} <= set(head.columns):
+        raw = pd.read_csv(f, dtype=str, usecols=["code_commune", "zone_montagne"])
+        flag = raw["zone_montagne"].fillna("").str.strip().str.upper()
+        bad = ~flag.isin(["C", "NC"])
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+            raise InputError(
+                f"{f} row {row}: zone_montagne {raw['zone_montagne'].iloc[row - 2]!r} is "
+                "neither C (classée) nor NC (non classée)"
+            )
+        source = MOUNTAIN_SOURCE_2026 if path is None else f"zone de montagne ({Path(f).name})"
+        return pd.DataFrame(
+            {
+                "insee_com": insee_code(raw["code_commune"]),
+                "mountain": np.where(flag == "C", "yes", "no"),
+                "mountain_source": source,
+            }
+        )
+    from msapgeo.indicators import load_mountain_list
+
+    return load_mountain_list(f)
+
+
+#: INSEE CATEAAV2020 codes (aires d'attraction des villes 2020).
+CATEAAV_LABELS: dict[str, str] = {
+    "11": "commune-centre d'un pôle",
+    "12": "autre commune du pôle principal",
+    "13": "commune d'un pôle secondaire",
+    "20": "commune de la couronne",
+    "30": "commune hors attraction des villes",
+}
+
+
+def load_zonages(*, path: str | Path | None = None) -> pd.DataFrame:
+    """Load INSEE's supra-communal zonings (COG 2023) of every commune.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``insee_com``, ``aav2020`` (``"000"`` outside any aire), ``cateaav2020`` and its
+        label ``cateaav_label``, ``rural_aav`` (``True`` outside any aire d'attraction,
+        CATEAAV 30: INSEE's rural definition beside the density grid), ``uu2020``,
+        ``ze2020``, ``bv2022``, ``epci_2023``.
+    """
+    f = fetch("insee_zonages_2023", path=path)
+    raw = pd.read_csv(f, dtype=str)
+    _require(raw, ["CODGEO", "AAV2020", "CATEAAV2020", "UU2020", "ZE2020", "BV2022"], str(f))
+    cat = raw["CATEAAV2020"].astype("string").str.strip()
+    return pd.DataFrame(
+        {
+            "insee_com": insee_code(raw["CODGEO"]),
+            "aav2020": raw["AAV2020"].astype("string"),
+            "cateaav2020": cat,
+            "cateaav_label": cat.map(CATEAAV_LABELS).astype("string"),
+            "rural_aav": (cat == "30").to_numpy(),
+            "uu2020": raw["UU2020"].astype("string"),
+            "ze2020": raw["ZE2020"].astype("string"),
+            "bv2022": raw["BV2022"].astype("string"),
+            "epci_2023": raw["EPCI"].astype("string") if "EPCI" in raw else pd.NA,
+        }
+    )
+
+
 def provenance(names: Iterable[str]) -> pd.DataFrame:
     """Table of provenance (name, file, vintage, licence, URL, SHA-256) for reports."""
     rows = []
@@ -755,6 +873,7 @@ def provenance(names: Iterable[str]) -> pd.DataFrame:
 
 __all__ = [
     "CATALOG",
+    "MOUNTAIN_SOURCE_2026",
     "NEIGHBOURS",
     "Source",
     "cache_dir",
@@ -764,7 +883,9 @@ __all__ = [
     "load_communes",
     "load_density_grid",
     "load_france_services",
+    "load_mountain_zone",
     "load_population",
+    "load_zonages",
     "normalise_dep",
     "osm_source",
     "provenance",

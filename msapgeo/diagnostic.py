@@ -121,6 +121,7 @@ def run_diagnostic(
     *,
     density: pd.DataFrame | None = None,
     mountain: pd.DataFrame | None = None,
+    zonages: pd.DataFrame | None = None,
     include_antennas: bool = True,
     include_buses: bool = False,
     thresholds: Sequence[float] = GAP_THRESHOLDS,
@@ -141,7 +142,7 @@ def run_diagnostic(
         polygons of the map.
     sites
         France services rows (or any sites with ``site_id`` and ``name``).
-    density, mountain
+    density, mountain, zonages
         Optional context tables (flags are ``unknown`` without them).
     include_antennas, include_buses
         Which rows count as fixed sites.
@@ -169,6 +170,7 @@ def run_diagnostic(
         chosen,
         density=density,
         mountain=mountain,
+        zonages=zonages,
         od_time_min=od.time_min,
         supply=supply,
         thresholds=thresholds,

@@ -189,6 +189,7 @@ def commune_indicators(
     *,
     density: pd.DataFrame | None = None,
     mountain: pd.DataFrame | None = None,
+    zonages: pd.DataFrame | None = None,
     od_time_min: np.ndarray | None = None,
     supply: np.ndarray | None = None,
     thresholds: Sequence[float] = GAP_THRESHOLDS,
@@ -209,6 +210,9 @@ def commune_indicators(
         :func:`msapgeo.datasets.load_density_grid` output, or ``None``.
     mountain
         Mountain table (``insee_com``, ``mountain``, ``mountain_source``) or ``None``.
+    zonages
+        :func:`msapgeo.datasets.load_zonages` output: the aire d'attraction des villes
+        (``aav2020``, ``cateaav_label``, ``rural_aav``) and unité urbaine of each commune.
     od_time_min
         Origin × site minutes (rows like ``access``, columns like ``sites``) for the 2SFCA.
     supply
@@ -229,7 +233,7 @@ def commune_indicators(
     out = pd.DataFrame(
         {"insee_com": access[id_col].astype("string").to_numpy()}, index=access.index
     )
-    for c in ("nom", "name", "insee_dep", "epci_siren", "epci_nom", "point_source"):
+    for c in ("nom", "name", "insee_dep", "epci_siren", "epci_nom", "point_source", "point_note"):
         if c in access.columns:
             out[c] = access[c].to_numpy()
     for c in ("population", "time_min", "dist_km", "time2_min", "snap_m"):
@@ -255,6 +259,15 @@ def commune_indicators(
         out["dens"] = pd.array([pd.NA] * len(out), dtype="Int8")
         out["dens_label"] = pd.Series(pd.NA, index=out.index, dtype="string")
         out["density_class"] = "unknown"
+    # INSEE zonings: rural = outside any aire d'attraction des villes (CATEAAV 30)
+    if zonages is not None:
+        z = zonages.drop_duplicates("insee_com").set_index("insee_com")
+        for c in ("aav2020", "cateaav_label", "uu2020"):
+            if c in z.columns:
+                out[c] = out["insee_com"].map(z[c]).astype("string").to_numpy()
+        if "rural_aav" in z.columns:
+            flag = out["insee_com"].map(z["rural_aav"])
+            out["rural_aav"] = np.where(flag.isna(), "unknown", np.where(flag == True, "yes", "no"))  # noqa: E712
     # mountain
     if mountain is not None:
         m = mountain.drop_duplicates("insee_com").set_index("insee_com")

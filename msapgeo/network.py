@@ -535,7 +535,7 @@ def builtup_areas(features: OSMFeatures) -> gpd.GeoDataFrame:
         pl = pl[pl["place"].isin(list(PLACE_RADIUS_M))]
         if len(pl):
             radius = pl["place"].map(PLACE_RADIUS_M).to_numpy(float)
-            discs = pl.to_crs(settings.metric_crs).geometry.buffer(radius, resolution=8)
+            discs = pl.to_crs(settings.metric_crs).geometry.buffer(radius, quad_segs=8)
             parts.append(
                 gpd.GeoDataFrame(
                     {"source": "place=" + pl["place"].astype(str)},

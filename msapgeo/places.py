@@ -65,6 +65,78 @@ def origins_from_communes(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out.drop(columns="geometry"), geometry=list(pts), crs=communes.crs)
 
 
+#: Order in which ``place=*`` nodes stand in for a commune's town hall.
+PLACE_RANK: dict[str, int] = {"city": 0, "town": 1, "village": 2, "suburb": 3, "hamlet": 4}
+
+
+def check_town_halls(
+    origins: gpd.GeoDataFrame,
+    townhalls: gpd.GeoDataFrame | None = None,
+    places: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Check that each commune's origin point lies in the commune; replace it when not.
+
+    A point outside its commune's polygon (``commune_geometry``) is replaced, in this
+    order, by an ``amenity=townhall`` of the extract inside the polygon (a main town hall
+    rather than an annex), the main ``place=*`` node inside it (:data:`PLACE_RANK`), or the
+    polygon's representative point. Nothing is dropped.
+
+    Parameters
+    ----------
+    origins
+        Output of :func:`origins_from_communes`.
+    townhalls, places
+        The extract's town halls and ``place=*`` nodes (:func:`msapgeo.network.read_features`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Same rows; ``point_source`` updated and ``point_note`` saying what was found and
+        what replaced it (empty when the point was fine).
+    """
+    out = origins.copy()
+    polys = gpd.GeoSeries.from_wkt(out["commune_geometry"], crs=out.crs)
+    notes = np.full(len(out), "", dtype=object)
+    metric = polys.to_crs(settings.metric_crs)
+    pts_m = out.geometry.to_crs(settings.metric_crs)
+    inside = np.asarray(pts_m.within(metric.buffer(1.0)))
+    for i in np.flatnonzero(~inside & out.geometry.notna().to_numpy()):
+        poly = polys.iloc[i]
+        dist = float(pts_m.iloc[i].distance(metric.iloc[i]))
+        code = out["insee_com"].iloc[i] if "insee_com" in out.columns else str(i)
+        found = f"the town hall point lies {dist:,.0f} m outside commune {code}"
+        new, how = _replacement(poly, townhalls, places, out.geometry.iloc[i])
+        out.iloc[i, out.columns.get_loc(out.geometry.name)] = new
+        out.iloc[i, out.columns.get_loc("point_source")] = how
+        notes[i] = f"{found}; replaced by the {how}"
+    out["point_note"] = notes
+    return out
+
+
+def _replacement(
+    poly: object,
+    townhalls: gpd.GeoDataFrame | None,
+    places: gpd.GeoDataFrame | None,
+    old: object,
+) -> tuple[object, str]:
+    import shapely
+
+    if townhalls is not None and len(townhalls):
+        th = townhalls[townhalls.geometry.within(poly)]
+        if len(th):
+            name = th.get("name", pd.Series("", index=th.index)).fillna("").astype(str)
+            main = ~name.str.lower().str.contains("annexe|maison de village|antenne")
+            pick = th[main] if main.any() else th
+            j = int(np.argmin([shapely.distance(g, old) for g in pick.geometry]))
+            return pick.geometry.iloc[j], "town hall of the OSM extract inside the commune"
+    if places is not None and len(places):
+        pl = places[places.geometry.within(poly) & places["place"].isin(list(PLACE_RANK))]
+        if len(pl):
+            best = pl.assign(_r=pl["place"].map(PLACE_RANK)).sort_values("_r").iloc[0]
+            return best.geometry, f"main place=* node of the commune ({best['place']})"
+    return shapely.point_on_surface(poly), "representative point"
+
+
 def read_points(
     path: str | Path, *, id_col: str | None = None, layer: str | None = None
 ) -> gpd.GeoDataFrame:

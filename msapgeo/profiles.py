@@ -184,13 +184,15 @@ def segment_grade(graph: RoutingGraph, dem: DEM) -> np.ndarray:
 def _way_ranks(graph: RoutingGraph) -> np.ndarray:
     """Priority rank of each way (lower = priority): its class, links half a class below
     the road they serve, roundabout rings above every road that enters them (R415-10)."""
-    ranks = np.empty(graph.n_ways)
-    for i, (h, tags) in enumerate(zip(graph.way_highway, graph.way_tags, strict=True)):
-        h = str(h)
-        base = h.removesuffix("_link")
-        ranks[i] = CLASS_RANK.get(base, 6) + (0.5 if h.endswith("_link") else 0.0)
-        if '"junction": "roundabout"' in tags or '"junction": "circular"' in tags:
-            ranks[i] = -1.0
+    hw = pd.Series(graph.way_highway, dtype=object).astype(str)
+    link = hw.str.endswith("_link")
+    base = hw.str.removesuffix("_link")
+    ranks = base.map(CLASS_RANK).fillna(6).to_numpy(float) + np.where(link, 0.5, 0.0)
+    tags = pd.Series(graph.way_tags, dtype=object).astype(str)
+    ring = tags.str.contains('"junction": "roundabout"', regex=False) | tags.str.contains(
+        '"junction": "circular"', regex=False
+    )
+    ranks[ring.to_numpy()] = -1.0
     return ranks
 
 

@@ -14,6 +14,7 @@ and ``reachable=False``.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -26,7 +27,7 @@ from msapgeo.errors import InputError
 from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph
 from msapgeo.places import snap
 from msapgeo.profiles import edge_controls
-from msapgeo.turns import turn_graph
+from msapgeo.turns import TurnGraph, turn_graph
 
 
 @dataclass
@@ -95,9 +96,8 @@ def _prepare(
     s_time = sites["snap_time_s"].to_numpy(float)[s_rows]
     s_len = sites["snap_m"].to_numpy(float)[s_rows]
     if g.meta.get("turns"):
-        wait, slow, _ = edge_controls(g)
-        tg = turn_graph(g, wait, slow)
-        R, R_len = tg.reverse()
+        tg = _turn_graph(g)
+        R, R_len = tg.R, tg.length
         node_state, report = tg.start, tg.report
         o_node, s_node = tg.start[o_node], tg.end[s_node]
     else:
@@ -124,6 +124,20 @@ def _prepare(
         node_state=node_state,
         turns=report,
     )
+
+
+#: Turn graphs already built, per routing graph (graphs are immutable once built).
+_TURN_GRAPHS: weakref.WeakKeyDictionary[RoutingGraph, TurnGraph] = weakref.WeakKeyDictionary()
+
+
+def _turn_graph(g: RoutingGraph) -> TurnGraph:
+    """The turn-expanded graph of ``g``, built once per graph object."""
+    tg = _TURN_GRAPHS.get(g)
+    if tg is None:
+        wait, slow, _ = edge_controls(g)
+        tg = turn_graph(g, wait, slow)
+        _TURN_GRAPHS[g] = tg
+    return tg
 
 
 def _augment(

@@ -60,10 +60,11 @@ class TurnGraph:
 
     Attributes
     ----------
-    A
-        Forward CSR over states: ``A[i, j]`` = time (s) from state ``i`` to ``j``.
+    R
+        Reversed CSR over states: ``R[j, i]`` = time (s) from state ``i`` to ``j``, to
+        route towards sites.
     length
-        Length (m) of each entry of ``A``, aligned with ``A.data``.
+        Length (m) of each entry of ``R``, aligned with ``R.data``.
     start, end
         For each node of the node graph: the state a trip starting there leaves from,
         and the state a trip ending there arrives at (equal for unexpanded nodes).
@@ -71,7 +72,7 @@ class TurnGraph:
         Counts: expanded nodes, transitions, forbidden U-turns, restrictions applied.
     """
 
-    A: sparse.csr_matrix
+    R: sparse.csr_matrix
     length: np.ndarray
     start: np.ndarray
     end: np.ndarray
@@ -79,24 +80,27 @@ class TurnGraph:
 
     @property
     def n_states(self) -> int:
-        return int(self.A.shape[0])
-
-    def reverse(self) -> tuple[sparse.csr_matrix, np.ndarray]:
-        """The reversed CSR and its lengths (aligned), to route towards sites."""
-        rows = np.repeat(np.arange(self.n_states), np.diff(self.A.indptr))
-        cols = self.A.indices.astype(np.int64)
-        return _csr_min(cols, rows, self.A.data, self.length, self.n_states)
+        return int(self.R.shape[0])
 
 
 def _csr_min(
     rows: np.ndarray, cols: np.ndarray, w: np.ndarray, length: np.ndarray, n: int
 ) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Canonical CSR keeping the fastest of parallel entries (csgraph would sum them)."""
-    order = np.lexsort((w, cols, rows))
-    rows, cols, w, length = rows[order], cols[order], w[order], length[order]
-    first = np.ones(len(rows), bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, w, length = rows[first], cols[first], w[first], length[first]
+    key = rows.astype(np.int64) * np.int64(n) + cols
+    order = np.argsort(key, kind="stable")
+    key, w, length = key[order], w[order], length[order]
+    dup = np.flatnonzero(key[1:] == key[:-1])
+    if len(dup):  # parallel entries: keep the fastest (rare: parallel roads)
+        first = np.ones(len(key), bool)
+        first[1:] = key[1:] != key[:-1]
+        group = np.cumsum(first) - 1
+        order_w = np.lexsort((w, group))
+        take = np.ones(len(order_w), bool)
+        take[1:] = group[order_w][1:] != group[order_w][:-1]
+        best = order_w[take]
+        key, w, length = key[best], w[best], length[best]
+    rows, cols = key // n, key % n
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
     m = sparse.csr_matrix(
         (np.maximum(w, MIN_WEIGHT_S), cols.astype(np.int32), indptr), shape=(n, n)
@@ -294,8 +298,9 @@ def turn_graph(
     ws.append(cost[sel] + t_plain_head[rep2[sel]])
     ls.append(length[rep2[sel]])
 
-    A, lens = _csr_min(
-        np.concatenate(rows), np.concatenate(cols), np.concatenate(ws), np.concatenate(ls),
+    # reversed graph directly (routing runs from the sites): row = head, column = tail
+    R, lens = _csr_min(
+        np.concatenate(cols), np.concatenate(rows), np.concatenate(ws), np.concatenate(ls),
         n_states,
     )
     report = {
@@ -307,7 +312,7 @@ def turn_graph(
         "restrictions_via_way_not_applied": n_via_way,
         "mean_turn_cost_s": float(cost[sel & ~uturn].mean()) if (sel & ~uturn).any() else 0.0,
     }
-    return TurnGraph(A=A, length=lens, start=start, end=end, report=report)
+    return TurnGraph(R=R, length=lens, start=start, end=end, report=report)
 
 
 def _edge_end_speed(

@@ -16,7 +16,7 @@ from msapgeo.cli import main
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> Path:
     out = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    assert main(["demo", "--region", "andorra", "--out", str(out), "--quiet"]) == 0
     return out
 
 

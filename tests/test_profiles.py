@@ -176,7 +176,10 @@ def test_demo_mountain_profile(tmp_path: Path, mirror: Path) -> None:
     from msapgeo.cli import main
 
     out = tmp_path / "m"
-    assert main(["demo", "--out", str(out), "--profile", "mountain", "--quiet"]) == 0
+    assert (
+        main(["demo", "--region", "andorra", "--out", str(out), "--profile", "mountain", "--quiet"])
+        == 0
+    )
     access = pd.read_csv(out / "access.csv", sep=";", decimal=",")
     assert set(access["profile"]) == {"mountain"}
     communes = gpd.read_file(out / "diagnostic" / "diagnostic.gpkg", layer="communes")

@@ -1,0 +1,265 @@
+"""Ready-made territories: the inputs of a run on a real extract, assembled in one call.
+
+* ``pays-du-mont-blanc``: the 14 communes of the CC de la Vallée de Chamonix-Mont-Blanc
+  and the CC Pays du Mont-Blanc (Haute-Savoie, 74) on the real OpenStreetMap roads of the
+  Chamonix extract (rebuilt from vector tiles: no ``maxspeed``, synthetic ids, untagged
+  roundabouts), INSEE populations, density grid, zone de montagne, aires d'attraction,
+  COG 2026 EPCI, and the France services of the 2024 list in 74 and its neighbours.
+* ``andorra``: the offline test region (Andorra 2025 extract): populated places, town
+  halls and post offices, parishes as EPCI, DEM mountain estimate.
+
+Nothing is dropped: town-hall points outside their commune are replaced (and say so),
+sites beyond the extract's road network are kept with their reason and straight-line
+distance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from msapgeo import datasets, settings
+from msapgeo.dem import DEM, estimate_mountain
+from msapgeo.errors import InputError
+from msapgeo.graph import RoutingGraph
+from msapgeo.network import OSMFeatures, read_features
+from msapgeo.pipeline import covered_by_graph, demo_places, load_graph, place_territories
+from msapgeo.places import check_town_halls, origins_from_communes
+
+#: EPCI (SIREN) of the Pays du Mont-Blanc territory.
+MONT_BLANC_EPCI: tuple[str, ...] = ("200023372", "200034882")
+
+#: The Col des Montets (D1506, between Argentière and Vallorcine), WGS84.
+COL_DES_MONTETS: tuple[float, float] = (6.9236, 46.0031)
+
+#: Radius (m) of the winter closure around the Col des Montets: the D1506 from
+#: Trélechamp to Le Buet, the section closed when avalanches threaten.
+MONTETS_CLOSURE_M = 2_500.0
+
+#: Sites farther than this from the territory (straight line, km) are not considered.
+SITE_SEARCH_KM = 60.0
+
+
+@dataclass
+class Region:
+    """The inputs of a territory.
+
+    Attributes
+    ----------
+    name, label
+        Short name and the label printed in outputs.
+    osm, features
+        The OSM extract and what :func:`msapgeo.network.read_features` read from it.
+    origins
+        Communes (or places) as points, with population and EPCI.
+    sites
+        Sites with ``site_id``; rows that cannot be routed carry an ``exclusion``.
+    candidates
+        Candidate sites for the planning, by kind (``post_offices``, ``townhalls``).
+    density, mountain, zonages
+        Context tables (``None`` when not available).
+    dem
+        Elevation tiles, when available.
+    winter
+        Polygon (WGS84) of the winter closure of the scenario, and its description.
+    notes
+        What a reader must know about the inputs.
+    sources
+        Catalog names of the data used (provenance tables).
+    """
+
+    name: str
+    label: str
+    osm: Path
+    features: OSMFeatures
+    origins: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    candidates: dict[str, gpd.GeoDataFrame]
+    density: pd.DataFrame | None = None
+    mountain: pd.DataFrame | None = None
+    zonages: pd.DataFrame | None = None
+    dem: DEM | None = None
+    winter: tuple[shapely.Geometry, str] | None = None
+    notes: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def graph(self, *, profile: str | None = None, cache: bool = True) -> RoutingGraph:
+        """The routing graph of the extract with a speed profile (cached on disk)."""
+        return load_graph(
+            self.osm, features=self.features, profile=profile, dem=self.dem, cache=cache
+        )
+
+
+def _post_offices(features: OSMFeatures) -> gpd.GeoDataFrame:
+    am = features.amenities
+    post = am[am["amenity"] == "post_office"].copy()
+    post.insert(0, "site_id", "post_office/" + post["osm_type"] + "/" + post["osm_id"].astype(str))
+    return post.reset_index(drop=True)
+
+
+def _townhall_candidates(origins: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    c = origins[["insee_com", "nom", "geometry"]].copy()
+    c.insert(0, "site_id", "mairie/" + c["insee_com"].astype(str))
+    c["name"] = "Mairie de " + c["nom"].astype(str)
+    return gpd.GeoDataFrame(c.reset_index(drop=True), geometry="geometry", crs=origins.crs)
+
+
+def sites_near(
+    territory: shapely.Geometry,
+    sites: gpd.GeoDataFrame,
+    graph_extent: RoutingGraph | None = None,
+    max_km: float = SITE_SEARCH_KM,
+) -> gpd.GeoDataFrame:
+    """Sites within ``max_km`` of a territory, those beyond the graph flagged with a reason.
+
+    Returns the sites with ``dist_to_territory_km`` (straight line, Lambert-93) and an
+    ``exclusion`` for every site outside the extract's road network.
+    """
+    s = sites.copy()
+    terr = gpd.GeoSeries([territory], crs=settings.default_crs).to_crs(settings.metric_crs)
+    d_km = s.geometry.to_crs(settings.metric_crs).distance(terr.iloc[0]).to_numpy() / 1000
+    s["dist_to_territory_km"] = np.round(d_km, 1)
+    s = s[d_km <= max_km].copy()
+    if graph_extent is not None and len(s):
+        inside = covered_by_graph(graph_extent, s.geometry)
+        excl = np.array(
+            s["exclusion"].astype(object).where(s["exclusion"].notna(), None), dtype=object
+        )
+        for i in np.flatnonzero(~inside):
+            if excl[i] is None:
+                excl[i] = (
+                    "beyond the road network of the extract "
+                    f"({s['dist_to_territory_km'].iloc[i]:.1f} km from the territory, "
+                    "straight line): not routed"
+                )
+        s["exclusion"] = pd.Series(excl, index=s.index, dtype="string")
+    return s.reset_index(drop=True)
+
+
+def pays_du_mont_blanc(*, progress: bool | None = None) -> Region:
+    """The 14 communes of the Pays du Mont-Blanc on the real roads of the Chamonix extract."""
+    osm = datasets.fetch("osm_chamonix_2022")
+    features = read_features(osm, progress=progress)
+    pop26 = datasets.load_population("2026")
+    members = pop26[pop26["epci_siren"].isin(MONT_BLANC_EPCI)]
+    codes = set(members["insee_com"].astype(str))
+    communes = datasets.load_communes("74")
+    communes = communes[communes["insee_com"].isin(codes)].reset_index(drop=True)
+    if len(communes) != len(codes):
+        raise InputError(
+            f"communes of département 74: {len(communes)} of the {len(codes)} communes of the "
+            "Pays du Mont-Blanc EPCI found"
+        )
+    pop = datasets.load_population("2021")[["insee_com", "population"]]
+    origins = (
+        origins_from_communes(communes)
+        .merge(pop, on="insee_com", how="left")
+        .merge(members[["insee_com", "epci_siren", "epci_nom"]], on="insee_com", how="left")
+    )
+    origins = gpd.GeoDataFrame(origins, geometry="geometry", crs=settings.default_crs)
+    am = features.amenities
+    origins = check_town_halls(origins, am[am["amenity"] == "townhall"], features.places)
+    territory = shapely.union_all(communes.geometry.to_numpy())
+    fs = datasets.load_france_services("2024")
+    fs = fs[fs["insee_dep"].isin(["74", *datasets.NEIGHBOURS.get("74", ())])]
+    graph = load_graph(osm, features=features, profile="legal")
+    sites = sites_near(territory, fs, graph)
+    # the winter closure: the D1506 over the Col des Montets
+    col = gpd.GeoSeries([shapely.Point(*COL_DES_MONTETS)], crs=settings.default_crs)
+    disc = col.to_crs(settings.metric_crs).buffer(MONTETS_CLOSURE_M).to_crs(settings.default_crs)
+    winter = (
+        disc.iloc[0],
+        f"D1506 over the Col des Montets closed (every drivable way within "
+        f"{MONTETS_CLOSURE_M / 1000:g} km of the col, Trélechamp to Le Buet)",
+    )
+    fixed = origins["point_note"].astype(str).str.len() > 0
+    notes = [
+        "Road network: real OpenStreetMap data of the Chamonix / Mont-Blanc valley, rebuilt "
+        "from OpenMapTiles vector tiles (2022): it carries no maxspeed, so every speed is a "
+        "default by road class; ids are synthetic and roundabouts untagged.",
+        f"{int(fixed.sum())} town-hall point(s) outside their commune replaced: "
+        + "; ".join(
+            f"{c} {n}: {t}"
+            for c, n, t in origins.loc[fixed, ["insee_com", "nom", "point_note"]].itertuples(
+                index=False
+            )
+        )
+        if fixed.any()
+        else "Every town-hall point lies in its commune.",
+        "Mountain flag: " + datasets.MOUNTAIN_SOURCE_2026 + ".",
+        f"France services of the 2024 list in 74 and its neighbours within {SITE_SEARCH_KM:g} km; "
+        "those beyond the extract's roads are listed with their straight-line distance and "
+        "are not routed (the extract covers the two EPCI only).",
+    ]
+    return Region(
+        name="pays-du-mont-blanc",
+        label="Pays du Mont-Blanc (74): CC Vallée de Chamonix-Mont-Blanc and CC Pays du "
+        "Mont-Blanc, real roads (Chamonix extract)",
+        osm=osm,
+        features=features,
+        origins=origins,
+        sites=sites,
+        candidates={
+            "post_offices": _post_offices(features),
+            "townhalls": _townhall_candidates(origins),
+        },
+        density=datasets.load_density_grid(),
+        mountain=datasets.load_mountain_zone(),
+        zonages=datasets.load_zonages(),
+        dem=None,
+        winter=winter,
+        notes=notes,
+        sources=[
+            "osm_chamonix_2022",
+            "france_services_2024",
+            "communes_74",
+            "population_2021",
+            "cog_2026_communes",
+            "density_grid",
+            "zone_montagne_2026",
+            "insee_zonages_2023",
+        ],
+    )
+
+
+def andorra(*, progress: bool | None = None) -> Region:
+    """The offline test region: Andorra 2025, places to town halls and post offices."""
+    from msapgeo.diagnostic import demo_origins_with_parishes
+
+    osm = datasets.fetch("osm_andorra_2025")
+    features = read_features(osm, progress=progress)
+    dem = DEM.from_files([datasets.fetch("srtm_N42E001")])
+    places, sites = demo_places(features)
+    origins = demo_origins_with_parishes(places, features)
+    mountain = estimate_mountain(dem, place_territories(origins))
+    townhalls = sites[sites["amenity"] == "townhall"].reset_index(drop=True)
+    return Region(
+        name="andorra",
+        label="offline test region (Andorra 2025; parishes stand in for EPCI)",
+        osm=osm,
+        features=features,
+        origins=origins,
+        sites=sites,
+        candidates={"post_offices": _post_offices(features), "townhalls": townhalls},
+        mountain=mountain,
+        dem=dem,
+        notes=[],
+        sources=["osm_andorra_2025", "srtm_N42E001"],
+    )
+
+
+REGIONS: dict[str, Any] = {"pays-du-mont-blanc": pays_du_mont_blanc, "andorra": andorra}
+
+
+def load_region(name: str = "pays-du-mont-blanc", *, progress: bool | None = None) -> Region:
+    """Load a ready-made territory by name (:data:`REGIONS`)."""
+    if name not in REGIONS:
+        raise InputError(f"region {name!r}: choose one of {sorted(REGIONS)}")
+    region: Region = REGIONS[name](progress=progress)
+    return region
