@@ -33,6 +33,7 @@ from msapgeo.pipeline import (
     covered_by_graph,
     demo_inputs,
     demo_places,
+    departement_extract,
     departement_inputs,
     load_graph,
     place_territories,
@@ -207,6 +208,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--neighbours",
         default=None,
         help="comma-separated départements whose sites count too (default: catalog's)",
+    )
+    d.add_argument(
+        "--neighbour-osm",
+        nargs="*",
+        type=_existing_file,
+        default=None,
+        help="extracts of the neighbouring départements, assembled with the département's "
+        "(without --osm, the catalog's are fetched)",
+    )
+    d.add_argument(
+        "--buffer-km",
+        type=_positive,
+        default=None,
+        help=f"keep the neighbours' roads within this distance of the département "
+        f"(default {settings.assembly_buffer_km:g} km)",
     )
     d.add_argument("--fs-vintage", default="2024", choices=["2024", "2020"])
     d.add_argument(
@@ -385,7 +401,21 @@ def cmd_diagnose(args: argparse.Namespace) -> None:
     dep = datasets.normalise_dep(args.dep)
     neighbours = tuple(x.strip() for x in args.neighbours.split(",")) if args.neighbours else None
     origins, sites = departement_inputs(dep, neighbours=neighbours, vintage=args.fs_vintage)
-    osm = datasets.fetch(datasets.osm_source(dep), path=args.osm)
+    if args.osm is not None and not args.neighbour_osm:
+        osm = args.osm
+        extract_notes = [
+            f"only {Path(args.osm).name} is in the graph: the neighbouring départements' roads "
+            "are not (give their extracts with --neighbour-osm), so trips that leave the "
+            "département and the neighbours' sites beyond its roads may be missing or wrong"
+        ]
+    else:
+        osm, extract_notes = departement_extract(
+            dep,
+            args.osm,
+            args.neighbour_osm,
+            buffer_km=args.buffer_km,
+            neighbours=neighbours,
+        )
     dem = _dem(args)
     graph = load_graph(
         osm, network_type=args.network_type, cache=not args.no_cache, profile=args.profile, dem=dem
@@ -420,6 +450,7 @@ def cmd_diagnose(args: argparse.Namespace) -> None:
         thresholds=_thresholds(args.thresholds),
         meta={"departement": dep, "title": f"Diagnostic France services — département {dep}"},
     )
+    diag.notes[:0] = extract_notes
     assert diag.access is not None
     sources = [
         f"france_services_{args.fs_vintage}",

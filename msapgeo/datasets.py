@@ -108,7 +108,9 @@ for _folder, _items in {
         _code, _slug = _item.split()
         _DEP_OSM[_code] = (_folder, _slug)
 
-#: Neighbouring départements used by default for cross-border sites.
+#: Neighbours of the départements of the first version (kept for reference; the library
+#: now derives every département's neighbours from polygon adjacency,
+#: :func:`departement_neighbours`).
 NEIGHBOURS: dict[str, tuple[str, ...]] = {
     "04": ("05", "06", "26", "83", "84"),
     "05": ("04", "26", "38", "73"),
@@ -246,6 +248,18 @@ CATALOG: dict[str, Source] = {
             description="INSEE supra-communal zonings per commune",
             how_to_get="export table_supracom_2023 of data/DATA_SUPRACOM.RData in the R package "
             "COGugaison (commit 37a6d4c9) to CSV, or pass an explicit path",
+        ),
+        Source(
+            name="departements_2018",
+            relpath="communes_boundaries/departements-version-simplifiee.geojson",
+            urls=(
+                f"{_GH}/gregoiredavid/france-geojson/5d34ee6d0140c29f785fdb047d9329f1aab58833"
+                "/departements-version-simplifiee.geojson",
+            ),
+            sha256="c08a1ad48299763b50ef649f05a911c1021500c94719a1aa22a9d06191e43fc3",
+            licence="Licence Ouverte (IGN ADMIN EXPRESS COG 2018) via gregoiredavid/france-geojson",
+            vintage="COG 2018 (boundaries of départements have not changed since)",
+            description="Polygons of the 96 metropolitan départements (simplified): neighbours",
         ),
         Source(
             name="srtm_N42E001",
@@ -852,6 +866,50 @@ def load_zonages(*, path: str | Path | None = None) -> pd.DataFrame:
     )
 
 
+def load_departements(*, path: str | Path | None = None) -> gpd.GeoDataFrame:
+    """Polygons of the metropolitan départements: ``insee_dep``, ``nom``, geometry."""
+    f = fetch("departements_2018", path=path)
+    g = gpd.read_file(f)
+    _require(g, ["code", "nom"], str(f))
+    return gpd.GeoDataFrame(
+        {"insee_dep": g["code"].astype(str), "nom": g["nom"]},
+        geometry=g.geometry.to_crs(settings.default_crs),
+        crs=settings.default_crs,
+    )
+
+
+#: Two départements are neighbours when their polygons come closer than this (m): the
+#: simplified polygons leave slivers and overlaps of a few hundred metres along borders.
+NEIGHBOUR_TOLERANCE_M = 1_000.0
+
+
+def departement_neighbours(dep: str, *, path: str | Path | None = None) -> tuple[str, ...]:
+    """Neighbouring départements of ``dep``, from the adjacency of their polygons.
+
+    Parameters
+    ----------
+    dep
+        Metropolitan département code.
+    path
+        Explicit GeoJSON of the départements (``code``, ``nom``).
+
+    Returns
+    -------
+    tuple of str
+        Codes of the départements whose polygon lies within
+        :data:`NEIGHBOUR_TOLERANCE_M` of ``dep``'s, sorted.
+    """
+    code = normalise_dep(dep)
+    deps = load_departements(path=path).to_crs(settings.metric_crs)
+    me = deps[deps["insee_dep"] == code]
+    if me.empty:
+        raise InputError(
+            f"département {code}: no polygon in the départements layer (metropolitan only)"
+        )
+    near = deps.geometry.distance(me.geometry.iloc[0]) <= NEIGHBOUR_TOLERANCE_M
+    return tuple(sorted(set(deps.loc[near, "insee_dep"]) - {code}))
+
+
 def provenance(names: Iterable[str]) -> pd.DataFrame:
     """Table of provenance (name, file, vintage, licence, URL, SHA-256) for reports."""
     rows = []
@@ -878,10 +936,12 @@ __all__ = [
     "Source",
     "cache_dir",
     "communes_source",
+    "departement_neighbours",
     "fetch",
     "get_source",
     "load_communes",
     "load_density_grid",
+    "load_departements",
     "load_france_services",
     "load_mountain_zone",
     "load_population",

@@ -162,13 +162,11 @@ class RoutingGraph:
         same = way_of[:-1] == way_of[1:]
         a, b = jv[:-1][same], jv[1:][same]
         piece_way = way_of[:-1][same]
-        zero = np.zeros(1)
-        cum_len = np.concatenate([zero, np.cumsum(self.seg_len_m)])
-        cum_fwd = np.concatenate([zero, np.cumsum(self.seg_time_fwd_s)])
-        cum_bwd = np.concatenate([zero, np.cumsum(self.seg_time_bwd_s)])
-        length = cum_len[b] - cum_len[a]
-        t_fwd = cum_fwd[b] - cum_fwd[a]
-        t_bwd = cum_bwd[b] - cum_bwd[a]
+        # sums over each edge's own segments, in order: the same way gives bitwise the
+        # same edge whatever else the extract holds (no differences of global cumsums)
+        length = _piece_sums(self.seg_len_m, a, b)
+        t_fwd = _piece_sums(self.seg_time_fwd_s, a, b)
+        t_bwd = _piece_sums(self.seg_time_bwd_s, a, b)
         src_fwd = self._majority_source(a, b, self.seg_src_fwd)
         src_bwd = self._majority_source(a, b, self.seg_src_bwd)
         nu = self.node_index(self.vx_osmid[a])
@@ -450,6 +448,17 @@ class RoutingGraph:
         return same and json.dumps(self.meta, sort_keys=True) == json.dumps(
             other.meta, sort_keys=True
         )
+
+
+def _piece_sums(values: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sum of ``values[a_i:b_i]`` for each piece, each summed on its own, left to right."""
+    if len(a) == 0:
+        return np.zeros(0)
+    seg = _ranges(a, b)
+    piece = np.repeat(np.arange(len(a)), b - a)
+    out = np.zeros(len(a))
+    np.add.at(out, piece, values[seg])
+    return out
 
 
 def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -272,7 +273,8 @@ def departement_inputs(
     dep
         Département code.
     neighbours
-        Départements whose sites count too (default :data:`msapgeo.datasets.NEIGHBOURS`).
+        Départements whose sites count too (default: the départements whose polygons
+        touch ``dep``'s, :func:`msapgeo.datasets.departement_neighbours`).
     vintage
         France services list vintage.
 
@@ -283,7 +285,7 @@ def departement_inputs(
         EPCI (COG 2026); sites with ``type_fs`` and ``format_fs``.
     """
     dep = datasets.normalise_dep(dep)
-    nb = datasets.NEIGHBOURS.get(dep, ()) if neighbours is None else neighbours
+    nb = datasets.departement_neighbours(dep) if neighbours is None else neighbours
     communes = datasets.load_communes(dep)
     pop = datasets.load_population("2021")[["insee_com", "population"]]
     epci = datasets.load_population("2026")[["insee_com", "epci_siren", "epci_nom"]]
@@ -295,6 +297,73 @@ def departement_inputs(
     fs = datasets.load_france_services(vintage)
     sites = fs[fs["insee_dep"].isin([dep, *nb])].reset_index(drop=True)
     return gpd.GeoDataFrame(origins, geometry="geometry", crs=settings.default_crs), sites
+
+
+def departement_extract(
+    dep: str,
+    osm: str | Path | None = None,
+    neighbour_osm: Sequence[str | Path] | None = None,
+    *,
+    buffer_km: float | None = None,
+    neighbours: Sequence[str] | None = None,
+) -> tuple[Path, list[str]]:
+    """The extract to route a département on: its own and its neighbours', assembled.
+
+    The département's extract (``osm`` or the catalog's) is merged with its neighbours'
+    (``neighbour_osm`` or the catalog's, :func:`msapgeo.datasets.departement_neighbours`)
+    and clipped to a buffer of ``buffer_km`` around the département
+    (:func:`msapgeo.extracts.assemble_extracts`); the result is cached. A neighbour whose
+    extract cannot be had is named in the returned notes: cross-border trips through it
+    are then missing.
+
+    Returns
+    -------
+    (path, notes)
+    """
+    from msapgeo.errors import DataNotFoundError
+    from msapgeo.extracts import assemble_extracts
+
+    dep = datasets.normalise_dep(dep)
+    own = datasets.fetch(datasets.osm_source(dep), path=osm)
+    notes: list[str] = []
+    others: list[Path] = []
+    if neighbour_osm:
+        others = [Path(p) for p in neighbour_osm]
+    else:
+        for nb in neighbours if neighbours is not None else datasets.departement_neighbours(dep):
+            try:
+                others.append(datasets.fetch(datasets.osm_source(nb)))
+            except (DataNotFoundError, InputError) as exc:
+                notes.append(
+                    f"the roads of neighbouring département {nb} are not in the graph (its "
+                    f"extract could not be obtained: {str(exc).splitlines()[0]}); trips "
+                    "through it and its sites are missing"
+                )
+    if not others:
+        return own, notes
+    buf = settings.assembly_buffer_km if buffer_km is None else buffer_km
+    deps = datasets.load_departements()
+    shape = deps.loc[deps["insee_dep"] == dep, "geometry"]
+    if shape.empty:
+        raise InputError(f"département {dep}: no polygon to clip its neighbours' extracts to")
+    area = (
+        gpd.GeoSeries(shape.values, crs=settings.default_crs)
+        .to_crs(settings.metric_crs)
+        .buffer(buf * 1000)
+        .to_crs(settings.default_crs)
+        .iloc[0]
+    )
+    key = hashlib.sha256(
+        json.dumps([datasets.sha256_file(p) for p in [own, *others]] + [buf]).encode()
+    ).hexdigest()[:16]
+    out = datasets.cache_dir() / "assembled" / f"{dep}-{key}.osm.pbf"
+    if not out.is_file():
+        assemble_extracts([own, *others], out, polygon=area)
+    notes.append(
+        f"graph of département {dep} assembled with {len(others)} neighbouring extract(s), "
+        f"clipped to {buf:g} km around it"
+    )
+    return out, notes
 
 
 def demo_inputs(

@@ -167,7 +167,7 @@ def pays_du_mont_blanc(*, progress: bool | None = None) -> Region:
     origins = check_town_halls(origins, am[am["amenity"] == "townhall"], features.places)
     territory = shapely.union_all(communes.geometry.to_numpy())
     fs = datasets.load_france_services("2024")
-    fs = fs[fs["insee_dep"].isin(["74", *datasets.NEIGHBOURS.get("74", ())])]
+    fs = fs[fs["insee_dep"].isin(["74", *datasets.departement_neighbours("74")])]
     graph = load_graph(osm, features=features, profile="legal")
     sites = sites_near(territory, fs, graph)
     # the winter closure: the D1506 over the Col des Montets

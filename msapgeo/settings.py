@@ -60,6 +60,10 @@ populated_place_values: tuple[str, ...] = (
     "neighbourhood",
 )
 
+#: Buffer (km) around a département within which its neighbours' roads are kept when
+#: their extracts are assembled (:func:`msapgeo.pipeline.departement_extract`).
+assembly_buffer_km: float = 30.0
+
 #: Show tqdm progress bars on long steps.
 progress: bool = True
 
