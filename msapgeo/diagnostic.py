@@ -204,7 +204,7 @@ def run_diagnostic(
         ],
         ignore_index=True,
     )
-    notes = _notes(communes, density, mountain, supply_note, chosen)
+    notes = [*speed_notes(graph), *_notes(communes, density, mountain, supply_note, chosen)]
     communes["profile"] = graph.meta.get("profile", "legal")
     info = {
         **res.meta,
@@ -236,6 +236,30 @@ def _commune_geometry(origins: gpd.GeoDataFrame) -> gpd.GeoSeries:
     polys = shapely.from_wkt(origins["commune_geometry"].fillna("").replace("", None).to_numpy())
     geoms = np.where(pd.isna(polys), np.asarray(pts.values), polys)
     return gpd.GeoSeries(list(geoms), index=origins.index, crs=settings.default_crs)
+
+
+def speed_notes(graph: RoutingGraph) -> list[str]:
+    """What a reader must know of the speeds: the profile and the share of tagged km."""
+    profile = graph.meta.get("profile", "legal")
+    what = {
+        "practical": "practical speeds by road class and context, junction and turn costs",
+        "legal": "the legal limits only (an upper bound of speeds), no junction costs",
+        "mountain": "practical speeds, junction and turn costs, curvature and slope",
+    }.get(str(profile), str(profile))
+    share = graph.meta.get("maxspeed_tagged_share")
+    out = [f"speed profile '{profile}': {what}"]
+    if share is not None:
+        if share <= 0:
+            out.append(
+                "the road network carries no maxspeed tag at all: every speed is a default "
+                "by road class"
+            )
+        else:
+            out.append(
+                f"{100 * share:.0f} % of the network's road length carries a maxspeed tag; "
+                "the rest uses default speeds by road class"
+            )
+    return out
 
 
 def _notes(

@@ -393,10 +393,16 @@ img {{ max-width: 49%; }} .more {{ color: #666; font-size: 12px; }}
 <h2>Data vintages and provenance</h2>{prov}
 <h2>Method</h2>
 <ul>
-<li>Road network: OpenStreetMap, drivable ways (osmnx's <i>drive</i> filter), French speed
-model (code de la route R413-2, décret 2018-487: 80 km/h on two-way rural roads, 50 km/h in
-built-up areas, tagged <code>maxspeed</code> first). Each edge records where its speed
-came from.</li>
+<li>Road network: OpenStreetMap, drivable ways (osmnx's <i>drive</i> filter). Speeds: a
+tagged <code>maxspeed</code> first; otherwise the French legal limit (code de la route
+R413-2, décret 2018-487: 80 km/h on two-way rural roads, 50 km/h in built-up areas)
+capped, in the <i>practical</i> and <i>mountain</i> profiles, by the practical speed of
+the road class and context (Valhalla's default speeds, consistent with ONISR's observed
+French speeds); junction and turn costs on a turn-expanded graph (signals, stops,
+give-ways, priority to the right, turn slow-downs, no U-turn at dual-carriageway splits,
+turn restrictions, destination-only streets at trip ends). Built-up areas: the way's tags,
+commercial and retail landuse, and discs around village, town and city nodes. Each edge
+records where its speed came from.</li>
 <li>Origins: each commune's town hall (its polygon's representative point when unknown);
 sites snapped to the nearest road vertex; the off-network leg is counted at
 {settings.offnetwork_speed_kmh:g} km/h; points farther than

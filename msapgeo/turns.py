@@ -19,6 +19,13 @@ Transitions at a junction ``v`` from road ``e1`` (arriving) to road ``e2`` (leav
   node and a ``to`` way): ``no_*`` forbids the transition, ``only_*`` forbids every
   other one from the ``from`` way at that node; ``except=motorcar`` or ``except=
   motor_vehicle`` is ignored; restrictions with a ``via`` way are counted, not applied.
+* **Access for destination only** (``destination``, ``delivery``, ``customers``,
+  ``permit`` and ``residents`` in the ``motorcar`` > ``motor_vehicle`` > ``vehicle`` >
+  ``access`` hierarchy, as in OSRM's car profile; ``private`` and ``no`` are not drivable at
+  all, see :mod:`msapgeo.network`): such roads are used only at the ends of a trip. Their
+  edges have two states, one for a trip that started inside the zone (it may leave it) and
+  one for a trip that entered it from outside (it must end there), so no route passes
+  through. ``*:conditional`` access is not evaluated (listed by the network report).
 * **Cost** = wait of the approach's control + the larger of its slow-down and the
   turn's slow-down: the approach control (signals, stop, yield or none) comes from
   :func:`msapgeo.profiles.approach_controls`; the turn's slow-down is the time lost
@@ -52,6 +59,29 @@ KERB_RADIUS_M = 12.0
 #: Lateral acceleration accepted in a turn (m/s²), as on bends
 #: (:data:`msapgeo.profiles.LATERAL_ACCEL_MS2`).
 TURN_LATERAL_ACCEL_MS2 = 2.5
+
+
+#: Access values that allow a car only at the ends of its trip.
+DESTINATION_ONLY: frozenset[str] = frozenset(
+    {"destination", "delivery", "customers", "permit", "residents"}
+)
+_ACCESS_KEYS = ("motorcar", "motor_vehicle", "vehicle", "access")
+
+
+def destination_only(graph: RoutingGraph) -> np.ndarray:
+    """Whether each way is open to cars only at the ends of a trip (per way, boolean)."""
+    import json
+
+    out = np.zeros(graph.n_ways, bool)
+    words = tuple(DESTINATION_ONLY)
+    for i, raw in enumerate(graph.way_tags):
+        text = str(raw)
+        if not any(w in text for w in words):
+            continue
+        tags = json.loads(text)
+        value = next((tags[k] for k in _ACCESS_KEYS if k in tags), "")
+        out[i] = str(value).split(";")[0].strip() in DESTINATION_ONLY
+    return out
 
 
 @dataclass
@@ -188,6 +218,10 @@ def turn_graph(
     via_nodes = graph.node_index(via_ids) if len(via_ids) else np.zeros(0, np.int64)
     expanded = n_nb >= 3
     expanded[via_nodes[via_nodes >= 0]] = True
+    dest = destination_only(graph)[way] & keep
+    if dest.any():  # every node a destination-only road touches is expanded
+        expanded[u[dest]] = True
+        expanded[v[dest]] = True
     dead_end = n_nb == 1
 
     # states: one per node that is not expanded, one per edge arriving at an expanded node
@@ -198,6 +232,11 @@ def turn_graph(
     arr_state = np.full(m, -1, np.int64)
     arr_state[arr] = len(plain) + np.arange(int(arr.sum()))
     n_core = len(plain) + int(arr.sum())
+    # a destination-only edge has a second arrival state: "entered from outside"
+    arr_out = np.full(m, -1, np.int64)
+    d_idx = np.flatnonzero(dest & arr)
+    arr_out[d_idx] = n_core + np.arange(len(d_idx))
+    n_core += len(d_idx)
     head = np.where(arr, arr_state, node_state[v])
 
     # start / end states of expanded nodes
@@ -231,6 +270,10 @@ def turn_graph(
     cols.append(end[v[arr]])
     ws.append(np.zeros(int(arr.sum())))
     ls.append(np.zeros(int(arr.sum())))
+    rows.append(arr_out[d_idx])
+    cols.append(end[v[d_idx]])
+    ws.append(np.zeros(len(d_idx)))
+    ls.append(np.zeros(len(d_idx)))
     # a trip that starts and ends at the same expanded node
     rows.append(start[exp_nodes])
     cols.append(end[exp_nodes])
@@ -293,10 +336,29 @@ def turn_graph(
     cost = wait[rep1] + np.maximum(slow[rep1], _turn_loss_s(theta, v_in, v_out))
     cost = np.where(uturn, U_TURN_S, cost)
     sel = allowed
-    rows.append(arr_state[rep1[sel]])
-    cols.append(head[rep2[sel]])
-    ws.append(cost[sel] + t_plain_head[rep2[sel]])
-    ls.append(length[rep2[sel]])
+    d1, d2 = dest[rep1], dest[rep2]
+    # normal → normal, and inside a zone entered at the start (it may leave the zone)
+    plain_move = sel & (~d1 | ~d2) & ~(~d1 & d2)
+    rows.append(arr_state[rep1[plain_move]])
+    cols.append(head[rep2[plain_move]])
+    ws.append(cost[plain_move] + t_plain_head[rep2[plain_move]])
+    ls.append(length[rep2[plain_move]])
+    # start-side zone → zone
+    zz = sel & d1 & d2
+    rows.append(arr_state[rep1[zz]])
+    cols.append(arr_state[rep2[zz]])
+    ws.append(cost[zz] + t[rep2[zz]])
+    ls.append(length[rep2[zz]])
+    # entering a zone from outside: only the "entered" states, which never leave it
+    enter = sel & ~d1 & d2
+    rows.append(arr_state[rep1[enter]])
+    cols.append(arr_out[rep2[enter]])
+    ws.append(cost[enter] + t[rep2[enter]])
+    ls.append(length[rep2[enter]])
+    rows.append(arr_out[rep1[zz]])
+    cols.append(arr_out[rep2[zz]])
+    ws.append(cost[zz] + t[rep2[zz]])
+    ls.append(length[rep2[zz]])
 
     # reversed graph directly (routing runs from the sites): row = head, column = tail
     R, lens = _csr_min(
@@ -309,6 +371,7 @@ def turn_graph(
         "transitions": len(rep1),
         "u_turns_forbidden": int((uturn & ~dead_end[at]).sum()),
         "restrictions_applied": n_applied,
+        "destination_only_edges": int(dest.sum()),
         "restrictions_via_way_not_applied": n_via_way,
         "mean_turn_cost_s": float(cost[sel & ~uturn].mean()) if (sel & ~uturn).any() else 0.0,
     }

@@ -136,9 +136,7 @@ def test_no_left_turn_relation_is_obeyed(tmp_path: Path) -> None:
 
 
 def test_only_straight_on_forbids_the_turn(tmp_path: Path) -> None:
-    only, o, s, _ = _crossing(
-        tmp_path, {"type": "restriction", "restriction": "only_straight_on"}
-    )
+    only, o, s, _ = _crossing(tmp_path, {"type": "restriction", "restriction": "only_straight_on"})
     # only_straight_on from west with to=north (mapped as 'to' way 11): going north is
     # the only move allowed, so the direct route stays
     assert nearest_site(only, o, s)["dist_km"].iloc[0] == pytest.approx(0.379, abs=0.005)
@@ -224,3 +222,43 @@ def test_closure_never_shortens_a_trip_on_turn_graph(prob: tuple, data: st.DataO
     b = np.where(np.isnan(before), np.inf, before)
     a = np.where(np.isnan(after), np.inf, after)
     assert np.all(a >= b - 1e-9)
+
+
+def _destination_fixture(tmp_path: Path) -> tuple:  # type: ignore[type-arg]
+    """A detour (tertiary 1-2-3-4-5-6, a U: 157 + 444 + 472 + 444 + 157 m) and a short
+    street with access=destination (2-7-5, 472 m) joining its sides; a site at 6, origins
+    at 1 and on the destination street (7)."""
+    d = 0.002
+    nodes = {
+        1: (6.0 - d, LAT),
+        2: (6.0, LAT),
+        3: (6.0, LAT + 2 * d),
+        4: (6.0 + 3 * d, LAT + 2 * d),
+        5: (6.0 + 3 * d, LAT),
+        6: (6.0 + 4 * d, LAT),
+        7: (6.0 + 1.5 * d, LAT),
+    }
+    ways = [
+        (1, [1, 2], {"highway": "tertiary"}),
+        (2, [2, 3, 4, 5], {"highway": "tertiary"}),
+        (3, [5, 6], {"highway": "tertiary"}),
+        (4, [2, 7, 5], {"highway": "residential", "access": "destination"}),
+    ]
+    base, turned = _graphs(_osm(tmp_path / "dest.osm", nodes, ways))
+    return base, turned, nodes
+
+
+def test_destination_street_is_used_only_at_trip_ends(tmp_path: Path) -> None:
+    base, turned, nodes = _destination_fixture(tmp_path)
+    site = _points(base, [nodes[6]], "s")
+    through = _points(base, [nodes[1]], "o")
+    inside = _points(base, [nodes[7]], "o")
+    # node graph: straight through the destination street (157 + 472 + 157 m)
+    assert nearest_site(base, through, site)["dist_km"].iloc[0] == pytest.approx(0.79, abs=0.02)
+    # with access rules: round by the tertiary road
+    assert nearest_site(turned, through, site)["dist_km"].iloc[0] == pytest.approx(1.674, abs=0.01)
+    # a trip that starts on the destination street uses it to leave
+    assert nearest_site(turned, inside, site)["dist_km"].iloc[0] == pytest.approx(0.39, abs=0.02)
+    # and a trip may end on it
+    back = nearest_site(turned, _points(base, [nodes[1]], "o"), _points(base, [nodes[7]], "s"))
+    assert back["dist_km"].iloc[0] == pytest.approx(0.39, abs=0.02)
