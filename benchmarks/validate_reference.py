@@ -47,7 +47,7 @@ EXTRACTS = {
     "andorra": ("osm_andorra_2025", "srtm_N42E001"),
     "chamonix": ("osm_chamonix_2022", None),
 }
-PROFILES = ("legal", "practical", "mountain")
+PROFILES = ("legal", "practical", "mountain", "insee")
 mg.settings.progress = False
 
 
@@ -244,7 +244,14 @@ def _graphs(key: str) -> tuple[Path, object, dict[str, mg.RoutingGraph]]:
     pbf = datasets.fetch(osm_name)
     feats = mg.read_features(pbf)
     dem = DEM.from_files([datasets.fetch(dem_name)]) if dem_name else None
-    graphs = {p: load_graph(pbf, features=feats, profile=p, dem=dem) for p in PROFILES}
+    density = None
+    if key == "chamonix":  # INSEE Métric's density classes from the communes of the region
+        from msapgeo.regions import commune_density, load_region
+
+        density = commune_density(load_region("pays-du-mont-blanc").origins)
+    graphs = {
+        p: load_graph(pbf, features=feats, profile=p, dem=dem, density=density) for p in PROFILES
+    }
     return pbf, feats, graphs
 
 

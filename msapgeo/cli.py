@@ -136,10 +136,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="rebuild the graph, do not cache it")
     p.add_argument(
         "--profile",
-        choices=["practical", "legal", "mountain"],
+        choices=["practical", "legal", "mountain", "insee"],
         default="practical",
         help="speeds: practical (practical speeds by road class and junction delays; "
-        "default), legal (the law's limits) or mountain (practical with curvature and slope)",
+        "default), legal (the law's limits), mountain (practical with curvature and slope) "
+        "or insee (INSEE Métric's off-peak model)",
     )
     p.add_argument(
         "--dem",

@@ -128,6 +128,7 @@ def load_graph(
     progress: bool | None = None,
     profile: str | None = None,
     dem: DEM | None = None,
+    density: gpd.GeoDataFrame | None = None,
 ) -> RoutingGraph:
     """Build the graph of an extract, or load it from the cache when built before.
 
@@ -151,6 +152,8 @@ def load_graph(
         the profile (:data:`msapgeo.profiles.PROFILE_TABLE`) unless ``model`` is given.
     dem
         Elevation tiles for the mountain profile's slope penalty.
+    density
+        Commune polygons with ``density_hab_km2``, for the ``insee`` profile.
     """
     profile = profile or settings.profile
     if profile not in PROFILE_TABLE:
@@ -158,7 +161,7 @@ def load_graph(
     if model is None:
         model = SpeedModel(practical=PROFILE_TABLE[profile] == "practical")
     g = _load_legal(osm_path, model, network_type, features, cache, progress)
-    return apply_profile(g, profile, dem=dem)
+    return apply_profile(g, profile, dem=dem, density=density)
 
 
 def _load_legal(

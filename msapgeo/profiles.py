@@ -52,6 +52,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -60,13 +61,14 @@ from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
 from msapgeo.speeds import CLASS_RANK, SOURCE_CODE, STOP_WAIT_S, junction_delay_s
 
-PROFILES: tuple[str, ...] = ("practical", "legal", "mountain")
+PROFILES: tuple[str, ...] = ("practical", "legal", "mountain", "insee")
 
 #: Speed table each profile is built on (:attr:`msapgeo.speeds.SpeedModel.practical`).
 PROFILE_TABLE: dict[str, str] = {
     "practical": "practical",
     "legal": "legal",
     "mountain": "practical",
+    "insee": "legal",
 }
 LATERAL_ACCEL_MS2 = 2.5
 CURVE_WINDOW_M = 60.0
@@ -335,12 +337,131 @@ def junction_delays(
     return d_fwd, d_bwd, report
 
 
+# --------------------------------------------------------------------------- INSEE Métric
+
+#: INSEE Métric off-peak speeds (km/h) of motorways and near-motorways by population
+#: density class (< 500, 500–4,000, > 4,000 inhabitants per km²). Source: DREES,
+#: comparison of distanciers (``phileas-condemine/comparaison_distanciers``, 2021),
+#: describing Métric on the IGN BD TOPO graph; ``../shared/REFERENCES.md``.
+METRIC_FIXED_KMH: dict[str, tuple[float, float, float]] = {
+    "motorway": (120.0, 100.0, 60.0),
+    "near_motorway": (100.0, 90.0, 40.0),
+}
+#: Base speed (km/h) of the sinuosity formula ``max(base · s − 0.1 · p², 15)`` by density.
+METRIC_BASE_KMH: dict[str, tuple[float, float, float]] = {
+    "dual": (90.0, 60.0, 30.0),
+    "single": (65.0, 40.0, 20.0),
+}
+METRIC_SLIP_KMH = 60.0
+METRIC_TRACK_KMH = 20.0
+METRIC_MIN_KMH = 15.0
+#: Population density class limits (inhabitants per km²).
+METRIC_DENSITY_LIMITS = (500.0, 4_000.0)
+
+
+def _metric_road_type(graph: RoutingGraph) -> np.ndarray:
+    """Métric road type of each way: motorway, near_motorway, dual, single, slip, track."""
+    hw = pd.Series(graph.way_highway, dtype=object).astype(str)
+    tags = pd.Series(graph.way_tags, dtype=object).astype(str)
+    oneway = graph.way_fwd != graph.way_bwd
+    motorroad = tags.str.contains('"motorroad": "yes"', regex=False).to_numpy()
+    dual = tags.str.contains('"dual_carriageway": "yes"', regex=False).to_numpy() | oneway
+    out = np.full(graph.n_ways, "single", dtype=object)
+    h = hw.to_numpy()
+    out[(h == "trunk") | (h == "primary")] = "single"
+    out[((h == "trunk") | (h == "primary")) & dual] = "dual"
+    out[(h == "trunk") & (motorroad | dual)] = "near_motorway"
+    out[h == "motorway"] = "motorway"
+    out[hw.str.endswith("_link").to_numpy()] = "slip"
+    out[h == "track"] = "track"
+    return out
+
+
+def insee_speeds(
+    graph: RoutingGraph,
+    *,
+    dem: DEM | None = None,
+    density: gpd.GeoDataFrame | None = None,
+) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+    """Speed (km/h) of every directed edge under INSEE Métric's off-peak model.
+
+    Parameters
+    ----------
+    graph
+        Routing graph.
+    dem
+        Elevation tiles: slope ``p`` (%) of each edge, the length-weighted mean of its
+        segments' absolute grades; 0 without a DEM.
+    density
+        Polygons with ``density_hab_km2`` (communes): the density class of an edge is the
+        one of the polygon holding its midpoint. Without it, built-up segments
+        (:mod:`msapgeo.speeds`) stand for 500–4,000 and the others for < 500 hab/km².
+
+    Returns
+    -------
+    (speed_kmh, density_class, report)
+        ``density_class`` per edge: 0, 1, 2.
+    """
+    e = graph.edges
+    first, last, way = e["first_vx"], e["last_vx"], e["way"]
+    length = np.maximum(e["length_m"], 1e-6)
+    lat0 = np.radians(np.nanmean(graph.vx_lat)) if len(graph.vx_lat) else 0.0
+    dx = np.radians(graph.vx_lon[last] - graph.vx_lon[first]) * np.cos(lat0) * 6_371_008.8
+    dy = np.radians(graph.vx_lat[last] - graph.vx_lat[first]) * 6_371_008.8
+    sinuosity = np.clip(np.hypot(dx, dy) / length, 0.0, 1.0)
+    p = np.zeros(len(first))
+    if dem is not None:
+        grade = np.abs(segment_grade(graph, dem))
+        seg = np.nan_to_num(grade) * graph.seg_len_m
+        cum = np.concatenate([[0.0], np.cumsum(seg)])
+        p = 100 * (cum[last] - cum[first]) / length
+    if density is not None and len(density):
+        mid = (first + last) // 2
+        pts = gpd.GeoSeries(
+            gpd.points_from_xy(graph.vx_lon[mid], graph.vx_lat[mid]), crs="EPSG:4326"
+        )
+        joined = gpd.sjoin(
+            gpd.GeoDataFrame(geometry=pts),
+            density[["density_hab_km2", "geometry"]],
+            how="left",
+            predicate="within",
+        )
+        joined = joined[~joined.index.duplicated()]
+        dens = joined["density_hab_km2"].to_numpy(float)
+        cls = np.searchsorted(METRIC_DENSITY_LIMITS, np.nan_to_num(dens), side="right")
+        source = "commune population densities"
+    else:
+        builtup = np.isin(graph.seg_src_fwd[first], [SOURCE_CODE["default_urban"]]) | (
+            graph.way_highway[way] == "residential"
+        )
+        cls = np.where(builtup, 1, 0)
+        source = "built-up segments stand for 500–4,000 hab/km², the others for < 500"
+    rtype = _metric_road_type(graph)[way]
+    v = np.full(len(first), np.nan)
+    for kind, table in METRIC_FIXED_KMH.items():
+        sel = rtype == kind
+        v[sel] = np.asarray(table)[cls[sel]]
+    for kind, table in METRIC_BASE_KMH.items():
+        sel = rtype == kind
+        base = np.asarray(table)[cls[sel]]
+        v[sel] = np.maximum(base * sinuosity[sel] - 0.1 * p[sel] ** 2, METRIC_MIN_KMH)
+    v[rtype == "slip"] = METRIC_SLIP_KMH
+    v[rtype == "track"] = METRIC_TRACK_KMH
+    report: dict[str, object] = {
+        "model": "INSEE Métric, off-peak (heures creuses)",
+        "density": source,
+        "slope": "from the DEM" if dem is not None else "not applied: no DEM given",
+    }
+    return v, cls, report
+
+
 def apply_profile(
     graph: RoutingGraph,
     profile: str,
     *,
     dem: DEM | None = None,
     vehicle: Vehicle | None = None,
+    density: gpd.GeoDataFrame | None = None,
 ) -> RoutingGraph:
     """Return the graph with the speeds of a named profile.
 
@@ -352,12 +473,16 @@ def apply_profile(
         ``practical`` and ``mountain`` (:data:`PROFILE_TABLE`; :func:`msapgeo.pipeline.
         load_graph` picks it).
     profile
-        ``"practical"`` (junction delays), ``"legal"`` (unchanged) or ``"mountain"``
-        (practical plus curvature, and slope when ``dem`` is given).
+        ``"practical"`` (junction delays), ``"legal"`` (unchanged), ``"mountain"``
+        (practical plus curvature, and slope when ``dem`` is given) or ``"insee"`` (INSEE
+        Métric's off-peak model, :func:`insee_speeds`, to set msapgeo's figures beside
+        INSEE's).
     dem
         Elevation tiles for the slope penalty.
     vehicle
         Car of the uphill power limit.
+    density
+        Commune polygons with ``density_hab_km2`` for the ``insee`` profile.
 
     Returns
     -------
@@ -376,6 +501,8 @@ def apply_profile(
         if table != "legal":
             raise InputError("the legal profile needs a graph built with the legal speed table")
         return graph  # built with the legal table: nothing to change
+    if profile == "insee":
+        return _apply_insee(graph, dem=dem, density=density)
     length = graph.seg_len_m
     with np.errstate(divide="ignore", invalid="ignore"):
         kmh_f = np.where(graph.seg_time_fwd_s > 0, length / graph.seg_time_fwd_s * 3.6, np.inf)
@@ -426,6 +553,25 @@ def apply_profile(
     return graph.replace(
         seg_time_fwd_s=t_f, seg_time_bwd_s=t_b, seg_src_fwd=src_f, seg_src_bwd=src_b, meta=meta
     )
+
+
+def _apply_insee(
+    graph: RoutingGraph, *, dem: DEM | None, density: gpd.GeoDataFrame | None
+) -> RoutingGraph:
+    v, _, report = insee_speeds(graph, dem=dem, density=density)
+    e = graph.edges
+    t_f = graph.seg_time_fwd_s.copy()
+    t_b = graph.seg_time_bwd_s.copy()
+    from msapgeo.graph import _ranges
+
+    for rev, t in ((False, t_f), (True, t_b)):
+        sel = e["reversed"] == rev
+        a, b = e["first_vx"][sel], e["last_vx"][sel]
+        seg = _ranges(a, b)
+        kmh = np.repeat(v[sel], b - a)
+        t[seg] = graph.seg_len_m[seg] / (kmh / 3.6)
+    meta = {**graph.meta, "profile": "insee", "profile_report": report}
+    return graph.replace(seg_time_fwd_s=t_f, seg_time_bwd_s=t_b, meta=meta)
 
 
 def edge_measures(graph: RoutingGraph) -> pd.DataFrame:

@@ -91,9 +91,29 @@ class Region:
 
     def graph(self, *, profile: str | None = None, cache: bool = True) -> RoutingGraph:
         """The routing graph of the extract with a speed profile (cached on disk)."""
+        density = commune_density(self.origins) if profile == "insee" else None
         return load_graph(
-            self.osm, features=self.features, profile=profile, dem=self.dem, cache=cache
+            self.osm,
+            features=self.features,
+            profile=profile,
+            dem=self.dem,
+            cache=cache,
+            density=density,
         )
+
+
+def commune_density(origins: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """Commune polygons with ``density_hab_km2`` (population ÷ area), when both are known."""
+    if "commune_geometry" not in origins.columns or "population" not in origins.columns:
+        return None
+    polys = gpd.GeoSeries.from_wkt(origins["commune_geometry"], crs=origins.crs)
+    area_km2 = polys.to_crs(settings.metric_crs).area.to_numpy() / 1e6
+    pop = pd.to_numeric(origins["population"], errors="coerce").to_numpy(float)
+    return gpd.GeoDataFrame(
+        {"insee_com": origins["insee_com"].to_numpy(), "density_hab_km2": pop / area_km2},
+        geometry=polys.values,
+        crs=origins.crs,
+    )
 
 
 def _post_offices(features: OSMFeatures) -> gpd.GeoDataFrame:

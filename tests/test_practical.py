@@ -138,3 +138,31 @@ def test_profiles_order_times(osm: Path, tmp_path: Path, monkeypatch: pytest.Mon
     assert practical.meta["turns"]
     assert mountain.meta["turns"]
     assert "turns" not in legal.meta
+
+
+def test_insee_metric_profile(osm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """INSEE Métric off-peak: a straight single carriageway at < 500 hab/km² runs at 65,
+    at 500-4,000 at 40 (here: built-up segments stand for it without commune densities)."""
+    from msapgeo.profiles import insee_speeds
+
+    monkeypatch.setenv("MSAPGEO_CACHE", str(tmp_path))
+    g = load_graph(osm, profile="insee", progress=False)
+    assert g.meta["profile"] == "insee"
+    base = load_graph(osm, profile="legal", progress=False)
+    v, cls, report = insee_speeds(base)
+    e = base.edges
+    rural = (cls == 0) & (base.way_highway[e["way"]] == "tertiary")
+    assert np.allclose(v[rural], 65.0, atol=0.5)  # straight: sinuosity 1
+    urban = (cls == 1) & (base.way_highway[e["way"]] == "tertiary")
+    assert np.allclose(v[urban], 40.0, atol=0.5)
+    assert "built-up" in report["density"]
+    # with a commune density above 4,000 hab/km², the class is the densest
+    import geopandas as gpd
+    import shapely
+
+    dense = gpd.GeoDataFrame(
+        {"density_hab_km2": [5_000.0]}, geometry=[shapely.box(5.9, 44.9, 6.1, 45.1)], crs=4326
+    )
+    v2, cls2, _ = insee_speeds(base, density=dense)
+    assert (cls2 == 2).all()
+    assert np.allclose(v2[base.way_highway[e["way"]] == "tertiary"], 20.0, atol=0.5)
