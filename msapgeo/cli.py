@@ -21,7 +21,13 @@ import pandas as pd
 
 from msapgeo import __version__, datasets, settings
 from msapgeo.dem import DEM, estimate_mountain
-from msapgeo.diagnostic import Diagnostic, demo_origins_with_parishes, run_diagnostic, select_sites
+from msapgeo.diagnostic import (
+    Diagnostic,
+    add_people,
+    demo_origins_with_parishes,
+    run_diagnostic,
+    select_sites,
+)
 from msapgeo.errors import InputError, MsapgeoError
 from msapgeo.fileio import OutputFolder, check_output_folder
 from msapgeo.graph import RoutingGraph
@@ -492,6 +498,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
     )
     diag.notes[:0] = region.notes
     assert diag.access is not None
+    points = region.population_points()
+    if points is not None:
+        add_people(diag, graph, points)
     extra = _demo_planning_and_winter(region, graph, diag, args)
     _finish(
         diag.access, args.out, t0, diag, region.sources, csv_format=args.csv_format, extra=extra
@@ -505,7 +514,13 @@ def _demo_planning_and_winter(
     assert diag.access is not None
     fixed = diag.access.sites
     fixed = fixed[fixed["exclusion"].isna()].reset_index(drop=True)
-    origins = region.origins
+    # coverage counted in people: the population points when the region has them
+    origins = diag.points if diag.points is not None else region.origins
+    origins = origins.drop(columns=["node_osmid", "snap_m", "snap_time_s"], errors="ignore")
+    origins = origins.drop(
+        columns=["site_id", "time_min", "dist_km", "reachable", "site2_id", "time2_min"],
+        errors="ignore",
+    )
     weight = "population" if origins["population"].notna().any() else "count"
     plans = []
     for kind in ("post_offices", "townhalls"):
@@ -514,7 +529,14 @@ def _demo_planning_and_winter(
         cands = cands[cands["exclusion"].isna()].reset_index(drop=True)
         if not len(cands):
             continue
-        m = candidate_matrix(graph, origins, fixed, cands, weight=weight)
+        m = candidate_matrix(
+            graph,
+            origins,
+            fixed,
+            cands,
+            weight=weight,
+            origin_id="point_id" if "point_id" in origins.columns else None,
+        )
         k = min(2, m.n_candidates)
         table = optimise(m, range(1, k + 1), [20.0, 30.0])
         table.insert(0, "candidates", kind)
@@ -535,7 +557,23 @@ def _demo_planning_and_winter(
     if region.winter is not None:
         polygon, what = region.winter
         sc = close_roads(graph, polygon=polygon, reason=what)
-        before, after, communes, summary = compare(graph, sc, origins, fixed, id_col="insee_com")
+        if region.winter_refs:
+            ids = sc.closed.loc[sc.closed["ref"].isin(region.winter_refs), "osm_way_id"]
+            sc = close_roads(graph, way_ids=ids.tolist(), reason=what)
+        before, after, communes, summary = compare(
+            graph, sc, region.origins, fixed, id_col="insee_com"
+        )
+        if diag.points is not None:  # the same closure counted in people
+            _, _, _, pts_summary = compare(graph, sc, origins, fixed, id_col="point_id")
+            summary = pd.concat(
+                [
+                    summary.assign(counted="communes (town halls)"),
+                    pts_summary.rename(columns={"communes": "points"}).assign(
+                        counted="population points"
+                    ),
+                ],
+                ignore_index=True,
+            )
         winter_rows = (sc, before, after, communes, summary, what)
 
     def write(folder: Path) -> list[str]:

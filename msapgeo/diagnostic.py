@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from msapgeo import settings
+from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
 from msapgeo.hours import parse_site_hours
 from msapgeo.indicators import (
@@ -69,6 +70,11 @@ class Diagnostic:
     notes: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     access: AccessResult | None = None
+    #: Population-weighted times per commune and per EPCI from population points
+    #: (:mod:`msapgeo.population`), when the run has them; ``points`` are the routed points.
+    people: pd.DataFrame | None = None
+    people_epci: pd.DataFrame | None = None
+    points: gpd.GeoDataFrame | None = None
 
     def key_figures(self) -> dict[str, float]:
         """Headline numbers of the département row (split ``all``)."""
@@ -236,6 +242,66 @@ def _commune_geometry(origins: gpd.GeoDataFrame) -> gpd.GeoSeries:
     polys = shapely.from_wkt(origins["commune_geometry"].fillna("").replace("", None).to_numpy())
     geoms = np.where(pd.isna(polys), np.asarray(pts.values), polys)
     return gpd.GeoSeries(list(geoms), index=origins.index, crs=settings.default_crs)
+
+
+def add_people(
+    diag: Diagnostic,
+    graph: RoutingGraph,
+    points: gpd.GeoDataFrame,
+    *,
+    thresholds: Sequence[float] | None = None,
+) -> Diagnostic:
+    """Route population points to the diagnostic's sites and add the indicators on people.
+
+    Parameters
+    ----------
+    diag
+        A diagnostic whose ``access`` holds the town-hall run.
+    graph
+        The same routing graph.
+    points
+        :func:`msapgeo.population.population_points` (or :func:`~msapgeo.population.
+        load_filosofi`) output.
+    thresholds
+        Minutes (default: the diagnostic's gap thresholds).
+
+    Returns
+    -------
+    Diagnostic
+        The same object with ``points``, ``people`` (per commune, the town-hall time
+        beside the population-weighted mean and p90) and ``people_epci`` set, and a note.
+    """
+    from msapgeo.population import people_indicators
+    from msapgeo.routing import nearest_site
+
+    if diag.access is None:
+        raise InputError("add_people needs a diagnostic with its access run")
+    th = tuple(thresholds or diag.meta.get("thresholds_min", GAP_THRESHOLDS))
+    routed = nearest_site(graph, points, diag.access.sites, site_id="site_id", second=False)
+    people = people_indicators(routed, diag.access.origins, thresholds=th)
+    names = diag.communes.set_index("insee_com")
+    for col in ("nom", "epci_nom"):
+        if col in names.columns:
+            people.insert(1, col, people["insee_com"].map(names[col].to_dict()))
+    epci = (
+        people_indicators(
+            routed.assign(epci_nom=routed["insee_com"].map(names["epci_nom"].to_dict())),
+            thresholds=th,
+            by="epci_nom",
+        )
+        if "epci_nom" in names.columns
+        else None
+    )
+    lost = routed["exclusion"].notna()
+    methods = routed.groupby("insee_com")["origin_method"].first().value_counts().to_dict()
+    diag.points, diag.people, diag.people_epci = routed, people, epci
+    diag.notes.append(
+        f"every inhabitant: {len(routed):,} population points "
+        f"({', '.join(f'{n} communes from {m}' for m, n in methods.items())}); "
+        f"{int(lost.sum())} points ({routed.loc[lost, 'population'].sum():,.0f} inhabitants) "
+        "lie too far from a road and are not routed"
+    )
+    return diag
 
 
 def speed_notes(graph: RoutingGraph) -> list[str]:

@@ -733,8 +733,12 @@ def diagnostic_map(
     title: str = "Temps d'accès à la France services la plus proche",
     edges: gpd.GeoDataFrame | None = None,
     notes: Sequence[str] = (),
+    points: gpd.GeoDataFrame | None = None,
 ) -> Map:
     """Choropleth of time classes, gap communes outlined in red, sites, legend, search.
+
+    ``points``: routed population points (``time_min``), drawn as a layer of their own
+    (aggregated beyond :data:`MAX_POINTS`).
 
     Communes with a polygon are filled; communes known only as points are drawn as
     circles. Gap communes (``time_min > gap_threshold``) get a thick red outline; excluded
@@ -773,6 +777,9 @@ def diagnostic_map(
         key=lambda r: " ".join(_text(r.get(x)) for x in (name_col, "insee_com") if x and x in r),
     )
     DataLayer(feats, name="Communes (classe de temps)").add_to(m)
+    more: list[str] = []
+    if points is not None and len(points):
+        more = _origin_layer(m, points, th, "Habitants (points de population)", show=False)
     DataLayer(
         _site_features(_clean(sites), SITE_COLOUR, "msapgeo-site"), name="France services"
     ).add_to(m)
@@ -791,7 +798,7 @@ def diagnostic_map(
         {"label": "France services", "shape": "circle", "fill": SITE_COLOUR, "stroke": "#ffffff"},
         {"label": "site exclu (voir rapport)", "shape": "circle", "fill": EXCLUDED_SITE_COLOUR},
     ]
-    return _finish(m, title, "Temps de route", items, notes)
+    return _finish(m, title, "Temps de route", items, [*notes, *more])
 
 
 def before_after_map(

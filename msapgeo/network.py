@@ -464,6 +464,58 @@ def read_features(path: str | Path, *, progress: bool | None = None) -> OSMFeatu
     )
 
 
+def read_buildings(path: str | Path, *, progress: bool | None = None) -> gpd.GeoDataFrame:
+    """Building footprints of an extract as points with their footprint area.
+
+    Parameters
+    ----------
+    path
+        OSM file.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``building`` (the tag's value), ``area_m2`` (footprint, measured in
+        :data:`msapgeo.settings.metric_crs`) and the footprint's representative point as
+        geometry (EPSG:4326); empty when the extract maps no building.
+    """
+    p = _check_file(path)
+    progress = settings.progress if progress is None else progress
+    wkb = osmium.geom.WKBFactory()
+    geoms: list[Any] = []
+    kinds: list[str] = []
+    fp = osmium.FileProcessor(str(p)).with_areas(osmium.filter.KeyFilter("building"))
+    fp = fp.with_filter(osmium.filter.EntityFilter(osmium.osm.AREA))
+    bar = tqdm(desc=f"read buildings {p.name}", unit=" bldg", disable=not progress, leave=False)
+    try:
+        for o in fp:
+            if not isinstance(o, osmium.osm.Area) or "building" not in o.tags:
+                continue
+            try:
+                geoms.append(wkb.create_multipolygon(o))
+            except RuntimeError:
+                continue
+            kinds.append(str(o.tags.get("building")))
+            bar.update()
+    except RuntimeError as exc:
+        raise OSMReadError(f"OSM file {p} could not be read: {exc}") from exc
+    finally:
+        bar.close()
+    if not geoms:
+        return gpd.GeoDataFrame(
+            {"building": [], "area_m2": []}, geometry=[], crs=settings.default_crs
+        )
+    poly = gpd.GeoSeries(shapely.from_wkb(geoms), crs=settings.default_crs)
+    metric = poly.to_crs(settings.metric_crs)
+    return gpd.GeoDataFrame(
+        {"building": kinds, "area_m2": metric.area.to_numpy()},
+        geometry=metric.representative_point().to_crs(settings.default_crs).values,
+        crs=settings.default_crs,
+    )
+
+
 def _amenity_row(kind: str, osm_id: int, tags: Any, geom: shapely.Geometry) -> dict[str, Any]:
     return {
         "osm_type": kind,

@@ -40,7 +40,7 @@ COL_DES_MONTETS: tuple[float, float] = (6.9236, 46.0031)
 
 #: Radius (m) of the winter closure around the Col des Montets: the D1506 from
 #: Trélechamp to Le Buet, the section closed when avalanches threaten.
-MONTETS_CLOSURE_M = 2_500.0
+MONTETS_CLOSURE_M = 1_500.0
 
 #: Sites farther than this from the territory (straight line, km) are not considered.
 SITE_SEARCH_KM = 60.0
@@ -68,6 +68,8 @@ class Region:
         Elevation tiles, when available.
     winter
         Polygon (WGS84) of the winter closure of the scenario, and its description.
+    winter_refs
+        Road refs closed inside that polygon (every drivable way there when empty).
     notes
         What a reader must know about the inputs.
     sources
@@ -86,8 +88,21 @@ class Region:
     zonages: pd.DataFrame | None = None
     dem: DEM | None = None
     winter: tuple[shapely.Geometry, str] | None = None
+    winter_refs: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+
+    def population_points(self) -> gpd.GeoDataFrame | None:
+        """The communes' populations spread over their buildings (:mod:`msapgeo.population`);
+        ``None`` when the origins are not communes with polygons and populations."""
+        from msapgeo.network import read_buildings
+        from msapgeo.population import population_points
+
+        o = self.origins
+        if "commune_geometry" not in o.columns or o["population"].isna().all():
+            return None
+        buildings = read_buildings(self.osm, progress=False)
+        return population_points(o, buildings=buildings, places=self.features.places)
 
     def graph(self, *, profile: str | None = None, cache: bool = True) -> RoutingGraph:
         """The routing graph of the extract with a speed profile (cached on disk)."""
@@ -195,7 +210,7 @@ def pays_du_mont_blanc(*, progress: bool | None = None) -> Region:
     disc = col.to_crs(settings.metric_crs).buffer(MONTETS_CLOSURE_M).to_crs(settings.default_crs)
     winter = (
         disc.iloc[0],
-        f"D1506 over the Col des Montets closed (every drivable way within "
+        f"D1506 over the Col des Montets closed (its ways within "
         f"{MONTETS_CLOSURE_M / 1000:g} km of the col, Trélechamp to Le Buet)",
     )
     fixed = origins["point_note"].astype(str).str.len() > 0
@@ -234,6 +249,7 @@ def pays_du_mont_blanc(*, progress: bool | None = None) -> Region:
         zonages=datasets.load_zonages(),
         dem=None,
         winter=winter,
+        winter_refs=("D 1506",),
         notes=notes,
         sources=[
             "osm_chamonix_2022",

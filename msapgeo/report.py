@@ -285,6 +285,42 @@ def _table_html(df: pd.DataFrame, max_rows: int = 60) -> str:
     return d.to_html(index=False, escape=False, na_rep="", border=0, classes="tbl") + more
 
 
+def _people_html(diag: Any) -> str:
+    people = getattr(diag, "people", None)
+    if people is None or not len(people):
+        return ""
+    cols = [
+        c
+        for c in (
+            "insee_com",
+            "nom",
+            "population",
+            "townhall_time_min",
+            "mean_time_min",
+            "p90_time_min",
+            "difference_min",
+            "population_beyond_20min",
+            "population_beyond_30min",
+            "origin_method",
+        )
+        if c in people.columns
+    ]
+    table = (
+        people.sort_values("difference_min", ascending=False)
+        if "difference_min" in people
+        else people
+    )
+    epci = getattr(diag, "people_epci", None)
+    return (
+        "<h2>Every inhabitant: population-weighted times</h2>"
+        "<p>Each commune's INSEE population spread over its buildings (200 m squares), "
+        "routed like any origin; the town-hall time is set beside it. Communes where the "
+        "town-hall method flatters most come first.</p>"
+        + _table_html(table[cols], 400)
+        + (_table_html(epci) if epci is not None else "")
+    )
+
+
 def diagnostic_html(diag: Any, charts: dict[str, Path], provenance: pd.DataFrame | None) -> str:
     """A self-contained diagnostic page: key figures, charts, tables, provenance, method."""
     import base64
@@ -386,6 +422,7 @@ img {{ max-width: 49%; }} .more {{ color: #666; font-size: 12px; }}
 <h2>Charts</h2>{imgs}
 <h2>Worklist: gap communes beyond {th[-1]:g} min, ranked by population × minutes beyond</h2>
 {_table_html(diag.worklist[work_cols])}
+{_people_html(diag)}
 <h2>EPCI</h2>{_table_html(epci)}
 <h2>Communes</h2>{_table_html(diag.communes[commune_cols], 400)}
 <h2>Sites</h2>{_table_html(pd.DataFrame(diag.sites[site_cols]), 200)}
@@ -461,9 +498,15 @@ def write_diagnostic_files(
         )
     else:
         epci_g = gpd.GeoDataFrame(epci, geometry=[None] * len(epci), crs=settings.default_crs)
-    gpkg = write_gpkg(
-        {"communes": diag.communes, "sites": diag.sites, "epci": epci_g}, out / "diagnostic.gpkg"
-    )
+    layers = {"communes": diag.communes, "sites": diag.sites, "epci": epci_g}
+    points = getattr(diag, "points", None)
+    if points is not None:
+        layers["population_points"] = points.drop(
+            columns=["node_osmid", "snap_time_s"], errors="ignore"
+        )
+    gpkg = write_gpkg(layers, out / "diagnostic.gpkg")
+    people = getattr(diag, "people", None)
+    people_epci = getattr(diag, "people_epci", None)
 
     summary = diag.departement.copy()
     notes = pd.DataFrame({"note": [*diag.notes, _SHEETS_NOTE]})
@@ -481,12 +524,14 @@ def write_diagnostic_files(
                 "sites": sites_tbl,
                 "exclusions": diag.exclusions,
                 "notes": notes,
+                **({"population": people} if people is not None else {}),
+                **({"population_epci": people_epci} if people_epci is not None else {}),
                 **({"provenance": provenance} if provenance is not None else {}),
             },
         )
     access = getattr(diag, "access", None)
     edges = access.graph.edges_gdf() if access is not None else None
-    m = diagnostic_map(diag.communes, diag.sites, gap_threshold=th[-1], edges=edges)
+    m = diagnostic_map(diag.communes, diag.sites, gap_threshold=th[-1], edges=edges, points=points)
     html_map = save_offline(m, out / "map.html")
     charts = _charts(diag, out)
     report = out / "report.html"

@@ -307,6 +307,23 @@ def scenario_report(
     return df[changed].sort_values("delta_min", ascending=False), pd.DataFrame(rows)
 
 
+def _resnap(g2: RoutingGraph, before: gpd.GeoDataFrame, raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Snapping after a scenario: the same vertex while it stays on the main network,
+    else the nearest component of :data:`msapgeo.settings.min_component_nodes` nodes or
+    more (a valley cut off keeps its own roads), so that a closure moves no point that it
+    does not cut off."""
+    from msapgeo.places import snap
+
+    again = snap(g2, raw, components="all")
+    keep = np.isin(before["node_osmid"].to_numpy(), g2.vx_osmid[g2.vx_in_lscc]) & before[
+        "exclusion"
+    ].isna().to_numpy()
+    out = again.copy()
+    for col in ("node_osmid", "snap_m", "snap_time_s", "exclusion"):
+        out.loc[keep, col] = before.loc[keep, col].to_numpy()
+    return out
+
+
 def compare(
     graph: RoutingGraph,
     scenario: Scenario,
@@ -333,10 +350,9 @@ def compare(
 
     raw_o = origins.drop(columns=["node_osmid", "snap_m", "snap_time_s"], errors="ignore")
     raw_s = sites.drop(columns=["node_osmid", "snap_m", "snap_time_s"], errors="ignore")
-    before = nearest_site(graph, snap(graph, raw_o), snap(graph, raw_s), site_id=site_id)
+    o1, s1 = snap(graph, raw_o), snap(graph, raw_s)
+    before = nearest_site(graph, o1, s1, site_id=site_id)
     g2 = scenario.graph
-    after = nearest_site(
-        g2, snap(g2, raw_o, components="all"), snap(g2, raw_s, components="all"), site_id=site_id
-    )
+    after = nearest_site(g2, _resnap(g2, o1, raw_o), _resnap(g2, s1, raw_s), site_id=site_id)
     communes, summary = scenario_report(before, after, thresholds=thresholds, id_col=id_col)
     return before, after, communes, summary
