@@ -318,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SETTINGS = ("snap_tolerance_m", "offnetwork_speed_kmh", "progress")
+_SETTINGS = ("snap_tolerance_m", "offnetwork_speed_kmh", "progress", "profile")
 
 
 def _apply_settings(args: argparse.Namespace) -> None:

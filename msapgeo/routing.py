@@ -58,12 +58,20 @@ class _Problem:
         return self.n + np.arange(len(self.s_rows))
 
 
+#: Identifier columns looked for, in order, when none is named: sites and origins have
+#: their own rules, so that a nearest-site result (whose ``site_id`` is each origin's
+#: nearest site) keeps its own labels when routed again as origins.
+SITE_ID_COLUMNS: tuple[str, ...] = ("site_id", "id", "insee_com")
+ORIGIN_ID_COLUMNS: tuple[str, ...] = ("point_id", "id", "insee_com", "code")
+
+
 def _ids(gdf: pd.DataFrame, col: str | None, default_prefix: str) -> np.ndarray:
     if col is not None:
         if col not in gdf.columns:
             raise InputError(f"id column {col!r} not in {list(gdf.columns)}")
         return gdf[col].astype(str).to_numpy()
-    for c in ("site_id", "insee_com", "id"):
+    order = SITE_ID_COLUMNS if default_prefix == "site" else ORIGIN_ID_COLUMNS
+    for c in order:
         if c in gdf.columns:
             return gdf[c].astype(str).to_numpy()
     return np.array([f"{default_prefix}{i}" for i in range(len(gdf))])

@@ -1,9 +1,12 @@
 """Global settings, in the manner of ``osmnx.settings``.
 
-Change a value by assignment before calling the library, for example::
+Change a value by assignment before calling the library, or for a block only with
+:func:`override`; every value is checked when it is assigned::
 
     import msapgeo as mg
     mg.settings.snap_tolerance_m = 2_000
+    with mg.settings.override(profile="legal", thresholds_min=(20, 30)):
+        ...
 
 Environment variables
 ---------------------
@@ -17,6 +20,13 @@ MSAPGEO_MIRROR
 """
 
 from __future__ import annotations
+
+import contextlib as _contextlib
+import math as _math
+import sys as _sys
+import types as _types
+from collections.abc import Iterator as _Iterator
+from typing import Any as _Any
 
 #: Coordinate reference system of inputs and outputs (WGS84 longitude/latitude).
 default_crs: str = "EPSG:4326"
@@ -69,3 +79,102 @@ progress: bool = True
 
 #: Timeout (s) of one HTTP request in the data layer.
 http_timeout_s: float = 60.0
+
+
+# --------------------------------------------------------------------------- validation
+# Every setting is checked when it is assigned, so that a wrong value fails at once with
+# a message naming it, not deep inside a computation.
+
+
+
+def _positive(name: str, value: _Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"settings.{name} must be a number, got {value!r}")
+    if not _math.isfinite(value) or value <= 0:
+        raise ValueError(f"settings.{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _thresholds(name: str, value: _Any) -> tuple[float, ...]:
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise TypeError(f"settings.{name} must be a sequence of minutes, got {value!r}")
+    out = tuple(_positive(name, v) for v in value)
+    if not out or list(out) != sorted(out):
+        raise ValueError(f"settings.{name} must be increasing minutes, got {value!r}")
+    return out
+
+
+def _choice(options: tuple[str, ...]) -> _Any:
+    def check(name: str, value: _Any) -> str:
+        if value not in options:
+            raise ValueError(f"settings.{name} must be one of {options}, got {value!r}")
+        return str(value)
+
+    return check
+
+
+def _boolean(name: str, value: _Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"settings.{name} must be True or False, got {value!r}")
+    return value
+
+
+def _crs(name: str, value: _Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(f"settings.{name} must be a CRS string such as 'EPSG:2154'")
+    return value
+
+
+def _min_nodes(name: str, value: _Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"settings.{name} must be a whole number ≥ 1, got {value!r}")
+    return value
+
+
+_VALIDATORS: dict[str, _Any] = {
+    "default_crs": _crs,
+    "metric_crs": _crs,
+    "snap_tolerance_m": _positive,
+    "min_component_nodes": _min_nodes,
+    "offnetwork_speed_kmh": _positive,
+    "profile": _choice(("practical", "legal", "mountain", "insee")),
+    "network_type": _choice(("drive", "drive_service")),
+    "thresholds_min": _thresholds,
+    "assembly_buffer_km": _positive,
+    "progress": _boolean,
+    "http_timeout_s": _positive,
+}
+
+
+class _Settings(_types.ModuleType):
+    def __setattr__(self, name: str, value: _Any) -> None:
+        check = _VALIDATORS.get(name)
+        if check is not None:
+            value = check(name, value)
+        elif not name.startswith("_") and name not in self.__dict__:
+            raise AttributeError(f"msapgeo.settings has no setting {name!r}")
+        super().__setattr__(name, value)
+
+
+@_contextlib.contextmanager
+def override(**values: _Any) -> _Iterator[None]:
+    """Change settings inside a ``with`` block only (validated; restored on exit).
+
+    Examples
+    --------
+    >>> import msapgeo as mg
+    >>> with mg.settings.override(snap_tolerance_m=2_000):
+    ...     pass
+    """
+    module = _sys.modules[__name__]
+    saved = {k: getattr(module, k) for k in values}
+    try:
+        for k, v in values.items():
+            setattr(module, k, v)
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(module, k, v)
+
+
+_sys.modules[__name__].__class__ = _Settings

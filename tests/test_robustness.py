@@ -445,3 +445,22 @@ def test_graph_cache_key_follows_the_build_rules(
     before = pipeline.graph_cache_path(pbf, None, "drive")
     monkeypatch.setattr(pipeline, "BUILD_VERSION", pipeline.BUILD_VERSION + 1)
     assert pipeline.graph_cache_path(pbf, None, "drive") != before
+
+
+def test_settings_refuse_wrong_values_and_override_restores() -> None:
+    with pytest.raises(TypeError, match="snap_tolerance_m"):
+        settings.snap_tolerance_m = "2000"  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="positive"):
+        settings.offnetwork_speed_kmh = 0
+    with pytest.raises(ValueError, match="profile"):
+        settings.profile = "fast"
+    with pytest.raises(AttributeError, match="no setting"):
+        settings.snap_tolerence_m = 5  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="increasing"):
+        settings.thresholds_min = (30.0, 20.0)
+    before = settings.snap_tolerance_m
+    with settings.override(snap_tolerance_m=2_000, profile="legal"):
+        assert settings.snap_tolerance_m == 2_000.0
+        assert settings.profile == "legal"
+    assert settings.snap_tolerance_m == before
+    assert settings.profile == "practical"

@@ -183,3 +183,14 @@ def test_no_site_on_the_network_is_an_error() -> None:
     sites["exclusion"] = "no coordinates"
     with pytest.raises(InputError, match="no site could be placed"):
         nearest_site(g, snapped_points(g, [0]), sites)
+
+
+def test_od_matrix_labels_rows_of_a_nearest_site_result_by_origin() -> None:
+    g = graph_from_edges(3, [(0, 1, 10.0, 100.0), (1, 2, 10.0, 100.0), (2, 0, 10.0, 100.0)])
+    o = snapped_points(g, [0, 1], prefix="o")
+    s = snapped_points(g, [2], prefix="s").rename(columns={"id": "site_id"})
+    res = nearest_site(g, o, s)
+    assert list(res["site_id"]) == ["s0", "s0"]  # each origin's nearest site
+    m = od_matrix(g, res, s)
+    assert list(m.origin_ids) == ["o0", "o1"]  # rows keep the origins' own ids
+    assert list(m.site_ids) == ["s0"]
