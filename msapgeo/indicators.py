@@ -12,7 +12,9 @@ Conventions
 -----------
 * A commune is *within* T minutes when ``time_min <= T`` (a commune exactly at the
   threshold is within); it is a *gap* commune at T when ``time_min > T`` or when no
-  site is reachable.
+  site is reachable by road. A commune *excluded* from the routing (no coordinates, too
+  far from any road) is never a gap: it has no time, is flagged ``excluded`` and listed
+  apart with its reason.
 * Population figures use communes with a known population only; how many communes
   were left out is reported (``communes_population_unknown``).
 * Rural = INSEE density levels 5, 6, 7 (bourgs ruraux, rural à habitat dispersé, très
@@ -278,10 +280,18 @@ def commune_indicators(
     else:
         out["mountain"] = "unknown"
         out["mountain_source"] = "no classification given"
-    # gaps
+    # gaps: an excluded commune (not routed) is listed apart, never a gap
     t = out["time_min"]
+    excl = (
+        access["exclusion"].astype("string")
+        if "exclusion" in access.columns
+        else pd.Series(pd.NA, index=access.index, dtype="string")
+    )
+    unreachable = excl.str.startswith("no site reachable").fillna(False).to_numpy(bool)
+    excluded = excl.notna().to_numpy() & ~unreachable
+    out["excluded"] = excluded
     for th in thresholds:
-        out[f"gap_{th:g}min"] = t.isna() | (t > th)
+        out[f"gap_{th:g}min"] = (t.isna() & ~excluded) | (t > th)
         out[f"beyond_{th:g}min_min"] = (t - th).clip(lower=0)
     # 2SFCA
     if od_time_min is not None:
@@ -319,14 +329,19 @@ def summarise(
     p = c["population"].to_numpy(float)
     t = c["time_min"].to_numpy(float)
     total = p.sum()
+    ex = (
+        c["excluded"].astype(bool).to_numpy() if "excluded" in c.columns else np.zeros(len(c), bool)
+    )
+    counted = p[~ex].sum()  # shares over the communes that were routed
     row: dict[str, float] = {
         "communes": float(len(communes)),
         "communes_population_unknown": float((~known).sum()),
         "population": float(total),
+        "population_excluded": float(p[ex].sum()),
     }
     for th in share_thresholds:
-        within = np.isfinite(t) & (t <= th)
-        row[f"share_within_{th:g}min_pct"] = 100 * p[within].sum() / total if total else np.nan
+        within = np.isfinite(t) & (t <= th) & ~ex
+        row[f"share_within_{th:g}min_pct"] = 100 * p[within].sum() / counted if counted else np.nan
     ok = np.isfinite(t)
     row["mean_time_min_popw"] = float(np.average(t[ok], weights=p[ok])) if p[ok].sum() else np.nan
     row["median_time_min_popw"] = _wmedian(t[ok], p[ok])
@@ -334,8 +349,14 @@ def summarise(
         float(np.nanmax(communes["time_min"])) if communes["time_min"].notna().any() else np.nan
     )
     row["communes_unreachable"] = float(communes["time_min"].isna().sum())
+    excluded = (
+        communes["excluded"].astype(bool)
+        if "excluded" in communes.columns
+        else pd.Series(False, index=communes.index)
+    )
+    row["excluded_communes"] = float(excluded.sum())
     for th in gap_thresholds:
-        gap = communes["time_min"].isna() | (communes["time_min"] > th)
+        gap = (communes["time_min"].isna() & ~excluded) | (communes["time_min"] > th)
         row[f"gap_{th:g}min_communes"] = float(gap.sum())
         row[f"gap_{th:g}min_population"] = float(communes.loc[gap, "population"].sum(min_count=0))
     return row
@@ -396,7 +417,12 @@ def gap_worklist(communes: pd.DataFrame, threshold: float = 30.0) -> pd.DataFram
     Unreachable communes come first (infinite priority), then by decreasing priority.
     """
     t = communes["time_min"]
-    gap = communes[t.isna() | (t > threshold)].copy()
+    excluded = (
+        communes["excluded"].astype(bool)
+        if "excluded" in communes.columns
+        else pd.Series(False, index=communes.index)
+    )
+    gap = communes[(t.isna() & ~excluded) | (t > threshold)].copy()
     gap["minutes_beyond"] = (gap["time_min"] - threshold).clip(lower=0)
     gap["priority_pop_min"] = gap["population"] * gap["minutes_beyond"]
     gap["unreachable"] = gap["time_min"].isna()

@@ -223,6 +223,228 @@ def _excel(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
             ws.auto_filter.ref = ws.dimensions
 
 
+# --------------------------------------------------------------------------- French report
+
+
+def fr_number(value: Any, decimals: int = 0, unit: str = "") -> str:
+    """A number the French way: decimal comma, narrow no-break space between thousands;
+    ``—`` when missing."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    if not np.isfinite(v):
+        return "—"
+    text = f"{v:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+    return f"{text}\u00a0{unit}" if unit else text
+
+
+def _fr_cell(value: Any, column: str) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "oui" if value else "non"
+    if isinstance(value, int | np.integer):
+        return fr_number(value, 0)
+    if isinstance(value, float | np.floating):
+        if column.startswith(("population", "communes", "rank", "n_")) or column.endswith(
+            ("_communes", "_population", "population_excluded")
+        ):
+            return fr_number(value, 0)
+        return fr_number(value, 1)
+    return str(value)
+
+
+#: French labels of the report's and workbook's columns (units in the label).
+FR_COLUMNS: dict[str, str] = {
+    "insee_com": "code commune",
+    "nom": "commune",
+    "name": "nom",
+    "epci_nom": "EPCI",
+    "population": "population (hab.)",
+    "density_class": "densité",
+    "dens_label": "grille de densité INSEE",
+    "mountain": "zone de montagne",
+    "time_min": "temps (min)",
+    "dist_km": "distance (km)",
+    "time2_min": "temps au 2e site (min)",
+    "site_name": "France services la plus proche",
+    "site_type": "type",
+    "access_2sfca_h_per_1000": "accessibilité 2SFCA (h/sem. pour 1 000 hab.)",
+    "exclusion": "motif d'exclusion",
+    "rank": "rang",
+    "minutes_beyond": "minutes au-delà du seuil",
+    "priority_pop_min": "priorité (hab. × min)",
+    "unreachable": "aucun site accessible",
+    "type_fs": "type",
+    "format_fs": "format",
+    "role": "rôle",
+    "weekly_hours": "ouverture (h/sem.)",
+    "hours_status": "horaires",
+    "snap_m": "distance à la route (m)",
+    "kind": "nature",
+    "id": "identifiant",
+    "reason": "motif",
+    "communes": "communes",
+    "townhall_time_min": "temps depuis la mairie (min)",
+    "mean_time_min": "temps moyen pondéré (min)",
+    "p90_time_min": "90e centile (min)",
+    "difference_min": "écart à la mairie (min)",
+    "population_beyond_20min": "hab. au-delà de 20 min",
+    "population_beyond_30min": "hab. au-delà de 30 min",
+    "origin_method": "méthode",
+    "rural_aav": "hors aire d'attraction",
+    "cateaav_label": "aire d'attraction des villes",
+    "population_routed": "population calculée (hab.)",
+    "n_points": "points",
+    "share_beyond_20min_pct": "part au-delà de 20 min (%)",
+    "share_beyond_30min_pct": "part au-delà de 30 min (%)",
+}
+
+
+def _cell_class(value: Any) -> str:
+    numeric = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+    return "num" if numeric else "txt"
+
+
+def _table_fr(df: pd.DataFrame, max_rows: int = 60, empty: str = "Aucune ligne.") -> str:
+    if df is None or not len(df):
+        return f"<p class='empty'>{html_text(empty)}</p>"
+    d = df.head(max_rows)
+    head = "".join(f"<th>{html_text(FR_COLUMNS.get(str(c), str(c)))}</th>" for c in d.columns)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td class='{_cell_class(v)}'>{html_text(_fr_cell(v, str(c)))}</td>"
+            for c, v in zip(d.columns, row, strict=True)
+        )
+        + "</tr>"
+        for row in d.itertuples(index=False)
+    )
+    more = (
+        f"<p class='more'>{len(df) - max_rows} autres lignes dans le classeur Excel.</p>"
+        if len(df) > max_rows
+        else ""
+    )
+    return f"<table class='tbl'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+#: Time classes of the report (minutes) and their labels.
+REPORT_CLASSES: tuple[float, ...] = (10.0, 20.0, 30.0)
+
+
+def time_class_table(communes: pd.DataFrame) -> pd.DataFrame:
+    """Communes and population per time class (< 10, 10–20, 20–30, ≥ 30 min), excluded
+    communes apart (never in a class)."""
+    t = communes["time_min"].to_numpy(float)
+    pop = pd.to_numeric(communes["population"], errors="coerce").fillna(0).to_numpy(float)
+    ex = (
+        communes["excluded"].astype(bool).to_numpy()
+        if "excluded" in communes.columns
+        else np.zeros(len(communes), bool)
+    )
+    edges = [0.0, *REPORT_CLASSES, np.inf]
+    labels = ["moins de 10 min", "10 à 20 min", "20 à 30 min", "30 min et plus"]
+    rows = []
+    counted = pop[~ex].sum()
+    for lab, lo, hi in zip(labels, edges[:-1], edges[1:], strict=True):
+        sel = ~ex & np.isfinite(t) & (t >= lo) & (t < hi)
+        if hi == np.inf:
+            sel |= ~ex & ~np.isfinite(t)  # no site reachable: beyond every threshold
+        rows.append(
+            {
+                "classe": lab,
+                "communes": int(sel.sum()),
+                "population": float(pop[sel].sum()),
+                "part de la population (%)": 100 * pop[sel].sum() / counted if counted else 0.0,
+            }
+        )
+    rows.append(
+        {
+            "classe": "exclues du calcul (voir motifs)",
+            "communes": int(ex.sum()),
+            "population": float(pop[ex].sum()),
+            "part de la population (%)": float("nan"),
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def _static_map(diag: Any, out: Path, title: str) -> Path:
+    """A4-friendly PNG map: communes by time class, sites, legend, scale, north, sources."""
+    import datetime as dt
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from msapgeo.maps import CLASS_COLOURS, UNREACHABLE_COLOUR, time_class
+
+    c = diag.communes.to_crs(settings.metric_crs)
+    th = list(REPORT_CLASSES)
+    cls = time_class(c["time_min"], th).to_numpy()
+    colours = [CLASS_COLOURS[k] if k >= 0 else UNREACHABLE_COLOUR for k in cls]
+    fig, ax = plt.subplots(figsize=(7.5, 6.2), dpi=110)
+    c.plot(ax=ax, color=colours, edgecolor="#444444", linewidth=0.4)
+    sites = diag.sites
+    if len(sites):
+        ok = sites[sites["exclusion"].isna()] if "exclusion" in sites.columns else sites
+        ok = ok[ok.geometry.notna()].to_crs(settings.metric_crs)
+        minx, miny, maxx, maxy = c.total_bounds
+        pad = 0.05 * max(maxx - minx, maxy - miny)
+        ok = ok.cx[minx - pad : maxx + pad, miny - pad : maxy + pad]
+        ok.plot(ax=ax, color="#08519c", markersize=40, edgecolor="white", zorder=3)
+    ax.set_axis_off()
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=10)
+    labels = ["moins de 10 min", "10 à 20 min", "20 à 30 min", "30 min et plus", "non calculé"]
+    handles: list[Any] = [Patch(facecolor=col, edgecolor="#444444") for col in CLASS_COLOURS[:4]]
+    handles.append(Patch(facecolor=UNREACHABLE_COLOUR, edgecolor="#444444"))
+    handles.append(
+        plt.Line2D([], [], marker="o", color="white", markerfacecolor="#08519c", markersize=8)
+    )
+    ax.legend(
+        handles,
+        [*labels, "France services"],
+        loc="lower left",
+        fontsize=7,
+        frameon=True,
+        title="Temps de route",
+        title_fontsize=8,
+    )
+    # scale bar (10 km or 5 km) and north arrow
+    minx, miny, maxx, maxy = ax.get_xlim()[0], ax.get_ylim()[0], ax.get_xlim()[1], ax.get_ylim()[1]
+    span = maxx - minx
+    bar = 10_000 if span > 40_000 else 5_000
+    x0, y0 = maxx - 0.05 * span - bar, miny + 0.04 * (maxy - miny)
+    ax.plot([x0, x0 + bar], [y0, y0], color="black", linewidth=3)
+    ax.text(x0 + bar / 2, y0 + 0.012 * (maxy - miny), f"{bar // 1000} km", ha="center", fontsize=7)
+    ax.annotate(
+        "N",
+        xy=(maxx - 0.05 * span, maxy - 0.05 * (maxy - miny)),
+        xytext=(maxx - 0.05 * span, maxy - 0.14 * (maxy - miny)),
+        arrowprops={"arrowstyle": "-|>", "color": "black"},
+        ha="center",
+        fontsize=9,
+    )
+    fig.text(
+        0.01,
+        0.01,
+        f"Sources : © contributeurs OpenStreetMap (ODbL), ANCT, INSEE — msapgeo, "
+        f"{dt.date.today().strftime('%d/%m/%Y')}",
+        fontsize=6.5,
+        color="#444444",
+    )
+    fig.tight_layout()
+    path = out / "carte_temps_acces.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def _charts(diag: Any, out: Path) -> dict[str, Path]:
     import matplotlib
 
@@ -234,15 +456,18 @@ def _charts(diag: Any, out: Path) -> dict[str, Path]:
     c = diag.communes
     th = list(diag.meta.get("share_thresholds_min", settings.thresholds_min))
     known = c[c["population"].notna()]
+    if "excluded" in known.columns:
+        known = known[~known["excluded"].astype(bool)]
     cls = time_class(known["time_min"], th)
-    labels = [*time_class_labels(th), "no time"]
+    labels = [*time_class_labels(th), "aucun site"]
     pops = [known.loc[(cls == k).to_numpy(), "population"].sum() for k in range(len(labels) - 1)]
     pops.append(known.loc[(cls == -1).to_numpy(), "population"].sum())
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
     ax.bar(labels, pops, color=[*CLASS_COLOURS[: len(labels) - 1], "#555555"])
-    ax.set_ylabel("population (inhabitants)")
-    ax.set_title("Population by road time to the nearest site")
+    ax.set_ylabel("population (habitants)")
+    ax.set_title("Population par temps de route jusqu'au site le plus proche")
     ax.tick_params(axis="x", labelsize=8)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: fr_number(v, 0)))
     fig.tight_layout()
     p1 = out / "population_by_time_class.png"
     fig.savefig(p1)
@@ -258,31 +483,15 @@ def _charts(diag: Any, out: Path) -> dict[str, Path]:
         ax.step(np.concatenate([[0], ts[ok]]), np.concatenate([[0], ps[ok]]), where="post")
     for x in th:
         ax.axvline(x, color="#999999", lw=0.8, ls="--")
-    ax.set_xlabel("road time to the nearest site (min)")
-    ax.set_ylabel("cumulative share of population (%)")
+    ax.set_xlabel("temps de route jusqu'au site le plus proche (min)")
+    ax.set_ylabel("part cumulée de la population (%)")
     ax.set_ylim(0, 101)
-    ax.set_title("Cumulative share of population by minutes")
+    ax.set_title("Part de la population selon le temps d'accès")
     fig.tight_layout()
     p2 = out / "cumulative_population_by_minutes.png"
     fig.savefig(p2)
     plt.close(fig)
     return {"chart_classes": p1, "chart_cumulative": p2}
-
-
-def _table_html(df: pd.DataFrame, max_rows: int = 60) -> str:
-    d = df.head(max_rows).copy()
-    for c in d.columns:
-        if pd.api.types.is_float_dtype(d[c]):
-            d[c] = d[c].map(lambda v: "" if pd.isna(v) else f"{v:,.1f}")
-    more = (
-        f"<p class='more'>{len(df) - max_rows} more rows in the Excel file.</p>"
-        if len(df) > max_rows
-        else ""
-    )
-    for c in d.columns:
-        d[c] = d[c].map(html_text)
-    d.columns = [html_text(c) for c in d.columns]
-    return d.to_html(index=False, escape=False, na_rep="", border=0, classes="tbl") + more
 
 
 def _people_html(diag: Any) -> str:
@@ -307,46 +516,74 @@ def _people_html(diag: Any) -> str:
     ]
     table = (
         people.sort_values("difference_min", ascending=False)
-        if "difference_min" in people
+        if "difference_min" in people.columns
         else people
     )
     epci = getattr(diag, "people_epci", None)
     return (
-        "<h2>Every inhabitant: population-weighted times</h2>"
-        "<p>Each commune's INSEE population spread over its buildings (200 m squares), "
-        "routed like any origin; the town-hall time is set beside it. Communes where the "
-        "town-hall method flatters most come first.</p>"
-        + _table_html(table[cols], 400)
-        + (_table_html(epci) if epci is not None else "")
+        "<h2>Tous les habitants : temps pondérés par la population</h2>"
+        "<p>La population INSEE de chaque commune est répartie sur ses bâtiments (carreaux de "
+        "200 m) et chaque point est calculé comme une origine ; le temps depuis la mairie est "
+        "donné à côté. Les communes que la méthode « mairie » avantage le plus viennent "
+        "en premier.</p>"
+        + _table_fr(table[cols], 400)
+        + (_table_fr(epci) if epci is not None else "")
     )
 
 
-def diagnostic_html(diag: Any, charts: dict[str, Path], provenance: pd.DataFrame | None) -> str:
-    """A self-contained diagnostic page: key figures, charts, tables, provenance, method."""
+def _img(path: Path, alt: str) -> str:
     import base64
 
+    return (
+        f"<img alt='{html_text(alt)}' src='data:image/png;base64,"
+        f"{base64.b64encode(path.read_bytes()).decode()}'/>"
+    )
+
+
+def diagnostic_html(
+    diag: Any,
+    charts: dict[str, Path],
+    provenance: pd.DataFrame | None,
+    static_map: Path | None = None,
+) -> str:
+    """A self-contained French report, printable on A4: key figures, map, time classes
+    against the State's 30-minute promise, EPCI, worklist, excluded communes, sources."""
     kf = diag.key_figures()
-    th = diag.meta.get("thresholds_min", [20, 30])
-    sh = diag.meta.get("share_thresholds_min", list(settings.thresholds_min))
+    meta = diag.meta
+    title = str(meta.get("title", "Diagnostic"))
+    th = list(meta.get("thresholds_min", [20, 30]))
+    classes = time_class_table(diag.communes)
+    beyond30 = classes.iloc[3]
+    within30 = 100 - float(beyond30["part de la population (%)"])
+    promise = (
+        "L'État s'est engagé à ce que chacun dispose d'une France services à moins de "
+        f"30 minutes. Sur ce territoire, {fr_number(within30, 1)} % de la population "
+        "(communes calculées) y est ; "
+        + (
+            f"{int(beyond30['communes'])} commune(s), {fr_number(beyond30['population'])} "
+            "habitants, sont à 30 minutes ou plus."
+            if beyond30["communes"]
+            else "aucune commune n'est à 30 minutes ou plus."
+        )
+    )
     cards = [
-        ("communes", f"{int(kf['communes'])}"),
-        ("population counted", f"{kf['population']:,.0f}"),
-        *[(f"within {x:g} min", f"{kf[f'share_within_{x:g}min_pct']:.1f} %") for x in sh],
-        ("population-weighted mean", f"{kf['mean_time_min_popw']:.1f} min"),
-        ("population-weighted median", f"{kf['median_time_min_popw']:.1f} min"),
-        *[(f"gap communes > {x:g} min", f"{int(kf[f'gap_{x:g}min_communes'])}") for x in th],
+        ("communes", fr_number(kf["communes"])),
+        ("population prise en compte", fr_number(kf["population"])),
+        *[
+            (f"à moins de {x:g} min", fr_number(kf.get(f"share_within_{x:g}min_pct"), 1, "%"))
+            for x in meta.get("share_thresholds_min", settings.thresholds_min)
+            if f"share_within_{x:g}min_pct" in kf
+        ],
+        ("temps moyen pondéré", fr_number(kf["mean_time_min_popw"], 1, "min")),
+        *[(f"communes au-delà de {x:g} min", fr_number(kf[f"gap_{x:g}min_communes"])) for x in th],
+        ("communes exclues du calcul", fr_number(kf.get("excluded_communes", 0))),
     ]
     card_html = "".join(
         f"<div class='card'><div class='v'>{html_text(v)}</div>"
         f"<div class='k'>{html_text(k)}</div></div>"
         for k, v in cards
     )
-    imgs = "".join(
-        f"<img alt='{html_text(p.stem)}' src='data:image/png;base64,"
-        f"{base64.b64encode(p.read_bytes()).decode()}'/>"
-        for p in charts.values()
-    )
-    notes = "".join(f"<li>{html_text(n)}</li>" for n in diag.notes) or "<li>none</li>"
+    notes = "".join(f"<li>{html_text(n)}</li>" for n in diag.notes) or "<li>aucune</li>"
     commune_cols = [
         c
         for c in (
@@ -359,12 +596,15 @@ def diagnostic_html(diag: Any, charts: dict[str, Path], provenance: pd.DataFrame
             "time_min",
             "dist_km",
             "site_name",
-            "site_type",
             "access_2sfca_h_per_1000",
-            "exclusion",
         )
         if c in diag.communes.columns
     ]
+    excluded = (
+        diag.communes[diag.communes["excluded"].astype(bool)]
+        if "excluded" in diag.communes.columns
+        else diag.communes.iloc[:0]
+    )
     work_cols = [
         c
         for c in (
@@ -380,80 +620,114 @@ def diagnostic_html(diag: Any, charts: dict[str, Path], provenance: pd.DataFrame
         if c in diag.worklist.columns
     ]
     epci = diag.epci[diag.epci["split"] == "all"] if len(diag.epci) else diag.epci
-    site_cols = [
+    epci_cols = [
         c
         for c in (
-            "site_id",
-            "name",
-            "type_fs",
-            "format_fs",
-            "role",
-            "weekly_hours",
-            "hours_status",
-            "snap_m",
-            "exclusion",
+            "epci_nom",
+            "communes",
+            "population",
+            *[f"share_within_{x:g}min_pct" for x in (10, 20, 30)],
+            "mean_time_min_popw",
+            *[f"gap_{x:g}min_communes" for x in th],
+            "excluded_communes",
         )
+        if c in epci.columns
+    ]
+    epci_fr = epci[epci_cols].rename(
+        columns={
+            **{f"share_within_{x:g}min_pct": f"à moins de {x:g} min (%)" for x in (10, 20, 30)},
+            "mean_time_min_popw": "temps moyen pondéré (min)",
+            **{f"gap_{x:g}min_communes": f"communes au-delà de {x:g} min" for x in th},
+            "excluded_communes": "communes exclues",
+        }
+    )
+    site_cols = [
+        c
+        for c in ("name", "type_fs", "format_fs", "role", "weekly_hours", "exclusion")
         if c in diag.sites.columns
     ]
-    prov = _table_html(provenance) if provenance is not None and len(provenance) else "<p>—</p>"
-    meta = diag.meta
-    graph = meta.get("graph", {})
+    excl_cols = [
+        c for c in ("insee_com", "nom", "population", "exclusion") if c in excluded.columns
+    ]
+    imgs = "".join(_img(p, p.stem) for p in charts.values())
+    map_html = _img(static_map, "carte des temps d'accès") if static_map is not None else ""
+    prov = _table_fr(provenance, 40) if provenance is not None else "<p>—</p>"
+    graph = meta.get("graph", {}) or {}
+    css = """
+body { font: 11pt/1.45 system-ui, sans-serif; margin: 20px auto; max-width: 1000px; color: #222; }
+h1 { font-size: 18pt; } h2 { font-size: 13pt; margin-top: 22px; border-bottom: 1px solid #ccc; }
+.cards { display: flex; flex-wrap: wrap; gap: 8px; }
+.card { border: 1px solid #ccd; border-radius: 6px; padding: 6px 10px; min-width: 120px; }
+.card .v { font-size: 15pt; font-weight: 600; } .card .k { color: #555; font-size: 9pt; }
+.tbl { border-collapse: collapse; font-size: 8.5pt; width: 100%; table-layout: fixed; }
+.tbl th, .tbl td { padding: 2px 4px; border-bottom: 1px solid #e4e4e4; text-align: left;
+  overflow-wrap: anywhere; vertical-align: top; }
+.tbl td.num { text-align: right; white-space: nowrap; }
+.tbl th { background: #1f4e78; color: white; }
+img { max-width: 100%; } .charts img { max-width: 49%; }
+.more, .empty { color: #666; font-size: 9pt; }
+.note { background: #fff8e1; border-left: 4px solid #f0b400; padding: 4px 12px; }
+.promise { background: #e8f1fb; border-left: 4px solid #1f4e78; padding: 8px 12px; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { max-width: none; margin: 0; font-size: 9.5pt; }
+  h2 { break-after: avoid; } tr, img, .card { break-inside: avoid; }
+  thead { display: table-header-group; }
+  .charts img { max-width: 49%; }
+}
+"""
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{html_text(meta.get("title", "Diagnostic"))}</title>
-<style>
-body {{ font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1150px; color: #222; }}
-h1 {{ font-size: 22px; }} h2 {{ font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ccc; }}
-.cards {{ display: flex; flex-wrap: wrap; gap: 10px; }}
-.card {{ border: 1px solid #ccd; border-radius: 6px; padding: 8px 12px; min-width: 130px; }}
-.card .v {{ font-size: 20px; font-weight: 600; }} .card .k {{ color: #555; font-size: 12px; }}
-.tbl {{ border-collapse: collapse; font-size: 12px; }}
-.tbl th, .tbl td {{ padding: 3px 6px; border-bottom: 1px solid #e4e4e4; text-align: left; }}
-.tbl th {{ background: #1f4e78; color: white; position: sticky; top: 0; }}
-img {{ max-width: 49%; }} .more {{ color: #666; font-size: 12px; }}
-.note {{ background: #fff8e1; border-left: 4px solid #f0b400; padding: 6px 12px; }}
-</style></head><body>
-<h1>{html_text(meta.get("title", "Diagnostic"))}</h1>
-<p>Road time from every commune to its nearest site. Profile
-<b>{html_text(str(meta.get("profile", "legal")))}</b>; network
-{html_text(graph.get("source_file", ""))} ({html_text(graph.get("osm_timestamp", ""))}).</p>
-<div class="note"><b>Read this first</b><ul>{notes}</ul></div>
-<h2>Key figures</h2><div class="cards">{card_html}</div>
-<h2>Charts</h2>{imgs}
-<h2>Worklist: gap communes beyond {th[-1]:g} min, ranked by population × minutes beyond</h2>
-{_table_html(diag.worklist[work_cols])}
+<html lang="fr"><head><meta charset="utf-8">
+<title>{html_text(title)}</title>
+<style>{css}</style></head><body>
+<h1>{html_text(title)}</h1>
+<p>Temps de route de chaque commune à la France services la plus proche. Profil de vitesse
+<b>{html_text(meta.get("profile", "practical"))}</b> ; réseau
+{html_text(graph.get("source_file", ""))} {html_text(graph.get("osm_timestamp", ""))}.</p>
+<div class="note"><b>À lire d'abord</b><ul>{notes}</ul></div>
+<h2>Chiffres clés</h2><div class="cards">{card_html}</div>
+<h2>Carte</h2>{map_html}
+<h2>Temps d'accès et engagement des 30 minutes</h2>
+<p class="promise">{html_text(promise)}</p>
+{_table_fr(classes)}
+<h2>Graphiques</h2><div class="charts">{imgs}</div>
+<h2>Communes prioritaires : au-delà de {th[-1]:g} min, par population × minutes</h2>
+{_table_fr(diag.worklist[work_cols], empty=f"Aucune commune au-delà de {th[-1]:g} minutes.")}
 {_people_html(diag)}
-<h2>EPCI</h2>{_table_html(epci)}
-<h2>Communes</h2>{_table_html(diag.communes[commune_cols], 400)}
-<h2>Sites</h2>{_table_html(pd.DataFrame(diag.sites[site_cols]), 200)}
-<h2>Exclusions and flagged rows</h2>{_table_html(diag.exclusions, 200)}
-<h2>Data vintages and provenance</h2>{prov}
-<h2>Method</h2>
+<h2>EPCI</h2>{_table_fr(epci_fr)}
+<h2>Communes</h2>{_table_fr(diag.communes[commune_cols], 400)}
+<h2>Communes exclues du calcul (jamais comptées comme non desservies)</h2>
+{_table_fr(excluded[excl_cols], empty="Aucune commune exclue.")}
+<h2>Sites</h2>{_table_fr(pd.DataFrame(diag.sites[site_cols]), 200)}
+<h2>Exclusions et lignes signalées</h2>{_table_fr(diag.exclusions, 200, empty="Aucune.")}
+<h2>Sources et millésimes</h2>{prov}
+<h2>Méthode</h2>
 <ul>
-<li>Road network: OpenStreetMap, drivable ways (osmnx's <i>drive</i> filter). Speeds: a
-tagged <code>maxspeed</code> first; otherwise the French legal limit (code de la route
-R413-2, décret 2018-487: 80 km/h on two-way rural roads, 50 km/h in built-up areas)
-capped, in the <i>practical</i> and <i>mountain</i> profiles, by the practical speed of
-the road class and context (Valhalla's default speeds, consistent with ONISR's observed
-French speeds); junction and turn costs on a turn-expanded graph (signals, stops,
-give-ways, priority to the right, turn slow-downs, no U-turn at dual-carriageway splits,
-turn restrictions, destination-only streets at trip ends). Built-up areas: the way's tags,
-commercial and retail landuse, and discs around village, town and city nodes. Each edge
-records where its speed came from.</li>
-<li>Origins: each commune's town hall (its polygon's representative point when unknown);
-sites snapped to the nearest road vertex; the off-network leg is counted at
-{settings.offnetwork_speed_kmh:g} km/h; points farther than
-{settings.snap_tolerance_m:,.0f} m from a road are excluded.</li>
-<li>Times: fastest route to the nearest fixed site, one multi-source Dijkstra on the reversed
-graph; sites across the département border count; itinerant services (buses) are listed apart.</li>
-<li>Within T minutes means time ≤ T; a gap commune has time &gt; T or no reachable site.
-Population figures use communes of known population only.</li>
-<li>Accessibility score: Gaussian two-step floating catchment (Dai 2010), supply = weekly
-opening hours, demand = population, catchment 30 min; hours per week per 1,000 inhabitants.</li>
-<li>Rural: INSEE density levels 5–7. Mountain: official zone de montagne list when given,
-else <i>unknown</i>.</li>
+<li>Réseau routier : OpenStreetMap, voies carrossables (filtre <i>drive</i> d'osmnx). Vitesses :
+la limitation étiquetée (<code>maxspeed</code>) d'abord ; sinon la limite légale (code de la
+route R413-2, décret 2018-487 : 80 km/h hors agglomération, 50 km/h en agglomération)
+plafonnée, dans les profils <i>practical</i> et <i>mountain</i>, par la vitesse pratique de la
+classe de route et de son contexte (vitesses par défaut de Valhalla, cohérentes avec les
+vitesses observées par l'ONISR) ; coûts des carrefours et des virages sur un graphe étendu
+aux mouvements tournants (feux, stops, cédez-le-passage, priorité à droite, pas de demi-tour
+aux séparations de chaussées, interdictions de tourner, voies de desserte aux extrémités du
+trajet seulement). Agglomérations : étiquettes des voies, zones commerciales et disques
+autour des villages, bourgs et villes.</li>
+<li>Origines : la mairie de chaque commune (contrôlée dans le polygone communal) ; sites
+rattachés au sommet routier le plus proche ; le trajet hors réseau compte à
+{fr_number(settings.offnetwork_speed_kmh, 0)} km/h ; au-delà de
+{fr_number(settings.snap_tolerance_m, 0)} m d'une route, le point est exclu et listé.</li>
+<li>Temps : itinéraire le plus rapide vers le site fixe le plus proche (un Dijkstra
+multi-sources sur le graphe inversé) ; les sites des départements voisins comptent ; les
+bus France services sont listés à part.</li>
+<li>À moins de T minutes : temps ≤ T ; commune au-delà de T : temps &gt; T ou aucun site
+accessible ; une commune exclue du calcul n'est jamais comptée au-delà.</li>
+<li>Accessibilité 2SFCA gaussienne (Dai 2010) : offre = heures d'ouverture hebdomadaires,
+demande = population, zone de 30 min ; heures par semaine pour 1 000 habitants.</li>
+<li>Rural : niveaux 5 à 7 de la grille de densité INSEE ; hors aire d'attraction des villes
+(CATEAAV 30) donné à côté. Montagne : source indiquée dans chaque ligne.</li>
 </ul>
-<p class="more">msapgeo — OpenStreetMap data © OpenStreetMap contributors (ODbL).</p>
+<p class="more">msapgeo — données OpenStreetMap © contributeurs OpenStreetMap (ODbL).</p>
 </body></html>
 """
 
@@ -534,6 +808,14 @@ def write_diagnostic_files(
     m = diagnostic_map(diag.communes, diag.sites, gap_threshold=th[-1], edges=edges, points=points)
     html_map = save_offline(m, out / "map.html")
     charts = _charts(diag, out)
+    static = _static_map(diag, out, str(diag.meta.get("title", "Temps d'accès")))
     report = out / "report.html"
-    atomic_write_text(report, diagnostic_html(diag, charts, provenance))
-    return {"gpkg": gpkg, "xlsx": xlsx, "map": html_map, **charts, "report": report}
+    atomic_write_text(report, diagnostic_html(diag, charts, provenance, static))
+    return {
+        "gpkg": gpkg,
+        "xlsx": xlsx,
+        "map": html_map,
+        **charts,
+        "static_map": static,
+        "report": report,
+    }

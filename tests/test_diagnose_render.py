@@ -118,6 +118,6 @@ def test_map_renders_offline_in_chromium(diag_out: Path, tmp_path: Path) -> None
 
 def test_report_renders_in_chromium(diag_out: Path, tmp_path: Path) -> None:
     dom, img = _render(diag_out / "diagnostic" / "report.html", tmp_path)
-    assert dom.count("<img") == 2
-    assert "Key figures" in dom
+    assert dom.count("<img") == 3  # two charts and the static map
+    assert "Chiffres clés" in dom
     assert img.std() > 0.05

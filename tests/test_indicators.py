@@ -171,3 +171,38 @@ def test_mountain_lists(tmp_path: Path) -> None:
     ml = load_mountain_list(f)
     assert ml["insee_com"].tolist() == ["05061"]
     assert ml["mountain_source"].iloc[0] == "zonages-massifs.xlsx"
+
+
+def test_an_excluded_commune_is_never_a_gap() -> None:
+    import geopandas as gpd
+
+    from msapgeo.indicators import commune_indicators, gap_worklist, summarise
+
+    access = pd.DataFrame(
+        {
+            "insee_com": ["1", "2", "3"],
+            "population": [100.0, 50.0, 10.0],
+            "time_min": [12.0, np.nan, np.nan],
+            "dist_km": [10.0, np.nan, np.nan],
+            "site_id": ["s", None, None],
+            "time2_min": [np.nan, np.nan, np.nan],
+            "exclusion": pd.array(
+                [
+                    pd.NA,
+                    "too far from the road network (1,622 m > 1,500 m)",
+                    "no site reachable by road from this origin",
+                ],
+                dtype="string",
+            ),
+        }
+    )
+    sites = gpd.GeoDataFrame({"site_id": ["s"], "name": ["S"]}, geometry=[None], crs=4326)
+    c = commune_indicators(access, sites, thresholds=(20.0, 30.0))
+    assert c["excluded"].tolist() == [False, True, False]
+    assert c["gap_30min"].tolist() == [False, False, True]  # unreachable is a gap
+    row = summarise(c, share_thresholds=(20.0,), gap_thresholds=(30.0,))
+    assert row["gap_30min_communes"] == 1.0
+    assert row["excluded_communes"] == 1.0
+    assert row["population_excluded"] == 50.0
+    assert row["share_within_20min_pct"] == pytest.approx(100 * 100 / 110)
+    assert gap_worklist(c, 30.0)["insee_com"].tolist() == ["3"]
