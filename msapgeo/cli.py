@@ -119,6 +119,12 @@ class _Parser(argparse.ArgumentParser):
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="output folder")
     p.add_argument(
+        "--gpkg-crs",
+        default=None,
+        help="CRS of the GeoPackage outputs, e.g. EPSG:2154 for Lambert-93 "
+        f"(default {settings.output_crs})",
+    )
+    p.add_argument(
         "--csv-format",
         choices=CSV_FORMATS,
         default="fr",
@@ -318,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SETTINGS = ("snap_tolerance_m", "offnetwork_speed_kmh", "progress", "profile")
+_SETTINGS = ("snap_tolerance_m", "offnetwork_speed_kmh", "progress", "profile", "output_crs")
 
 
 def _apply_settings(args: argparse.Namespace) -> None:
@@ -328,6 +334,15 @@ def _apply_settings(args: argparse.Namespace) -> None:
         settings.offnetwork_speed_kmh = args.offnetwork_kmh
     if args.quiet:
         settings.progress = False
+    if getattr(args, "gpkg_crs", None):
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            CRS.from_user_input(args.gpkg_crs)
+        except CRSError as exc:
+            raise InputError(f"--gpkg-crs {args.gpkg_crs!r}: not a CRS ({exc})") from exc
+        settings.output_crs = args.gpkg_crs
 
 
 def _finish(

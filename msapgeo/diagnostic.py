@@ -75,6 +75,8 @@ class Diagnostic:
     people: pd.DataFrame | None = None
     people_epci: pd.DataFrame | None = None
     points: gpd.GeoDataFrame | None = None
+    #: Zones within 10, 20, 30 minutes of the nearest site (:mod:`msapgeo.isochrones`).
+    isochrones: gpd.GeoDataFrame | None = None
 
     def key_figures(self) -> dict[str, float]:
         """Headline numbers of the département row (split ``all``)."""
@@ -230,6 +232,7 @@ def run_diagnostic(
         exclusions=exclusions,
         hours_issues=issues,
         notes=notes,
+        isochrones=_isochrones(graph, res.sites),
         meta=info,
         access=res,
     )
@@ -242,6 +245,15 @@ def _commune_geometry(origins: gpd.GeoDataFrame) -> gpd.GeoSeries:
     polys = shapely.from_wkt(origins["commune_geometry"].fillna("").replace("", None).to_numpy())
     geoms = np.where(pd.isna(polys), np.asarray(pts.values), polys)
     return gpd.GeoSeries(list(geoms), index=origins.index, crs=settings.default_crs)
+
+
+def _isochrones(graph: RoutingGraph, sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    from msapgeo.isochrones import isochrones
+
+    ok = sites[sites["exclusion"].isna()] if "exclusion" in sites.columns else sites
+    if not len(ok):
+        return None
+    return isochrones(graph, ok)
 
 
 def add_people(

@@ -117,6 +117,8 @@ def parse_site_hours(
                 )
     weekly = out.sum(axis=1).to_numpy()
     weekly = np.where(any_value, weekly, np.nan)
+    # no hours published: unknown, not "closed"
+    out.loc[~any_value, [c for c in out.columns if c.startswith("hours_")]] = np.nan
     out["weekly_hours"] = weekly
     under = pd.array(np.where(any_value, weekly < LABEL_MIN_HOURS, False), dtype="boolean")
     under[~any_value] = pd.NA

@@ -734,8 +734,11 @@ def diagnostic_map(
     edges: gpd.GeoDataFrame | None = None,
     notes: Sequence[str] = (),
     points: gpd.GeoDataFrame | None = None,
+    isochrones: gpd.GeoDataFrame | None = None,
 ) -> Map:
     """Choropleth of time classes, gap communes outlined in red, sites, legend, search.
+
+    ``isochrones``: rings of :func:`msapgeo.isochrones.isochrones` as a layer (off at first).
 
     ``points``: routed population points (``time_min``), drawn as a layer of their own
     (aggregated beyond :data:`MAX_POINTS`).
@@ -778,6 +781,23 @@ def diagnostic_map(
     )
     DataLayer(feats, name="Communes (classe de temps)").add_to(m)
     more: list[str] = []
+    if isochrones is not None and len(isochrones):
+        iso = _clean(isochrones)
+        iso_colours = dict(zip(iso["to_min"], CLASS_COLOURS, strict=False))
+        DataLayer(
+            _features(
+                iso,
+                lambda r: {
+                    "fillColor": iso_colours.get(r["to_min"], UNREACHABLE_COLOUR),
+                    "fillOpacity": 0.35,
+                    "color": "#333333",
+                    "weight": 0.5,
+                },
+                tooltip=lambda r: f"Isochrone : {r['label']}",
+            ),
+            name="Isochrones (10, 20, 30 min)",
+            show=False,
+        ).add_to(m)
     if points is not None and len(points):
         more = _origin_layer(m, points, th, "Habitants (points de population)", show=False)
     DataLayer(

@@ -7,6 +7,7 @@ for a formula are neutralised) and every run is written through
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -93,12 +94,32 @@ def clean_for_gdal(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path:
-    """Write layers into one GeoPackage, atomically (the file appears complete)."""
+def write_gpkg(
+    layers: Mapping[str, gpd.GeoDataFrame], path: str | Path, *, crs: str | None = None
+) -> Path:
+    """Write layers into one GeoPackage, atomically, with QGIS styles (``layer_styles``).
+
+    Parameters
+    ----------
+    layers
+        Layer name → GeoDataFrame.
+    path
+        Target file.
+    crs
+        Reproject every layer (e.g. ``"EPSG:2154"``, Lambert-93); default
+        :data:`msapgeo.settings.output_crs`.
+    """
+    from msapgeo.qgis import default_styles, write_layer_styles
+
+    target = crs or settings.output_crs
     with atomic_path(path, suffix=".gpkg") as tmp:
         tmp.unlink()
         for name, gdf in layers.items():
-            clean_for_gdal(gdf).to_file(tmp, layer=name, driver="GPKG")
+            g = gdf
+            if target and g.crs is not None and g.geometry.notna().any():
+                g = g.to_crs(target)
+            clean_for_gdal(g).to_file(tmp, layer=name, driver="GPKG")
+        write_layer_styles(tmp, default_styles(list(layers)))
     return Path(path)
 
 
@@ -187,18 +208,87 @@ def format_summary(summary: dict[str, Any]) -> str:
 _SHEETS_NOTE = "Units are in column names: _min minutes, _km kilometres, _pct percent, _h hours."
 
 
-def _excel(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+_INDICATOR_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"^share_within_(\d+(?:\.\d+)?)min_pct$", "à moins de {0} min (%)"),
+    (r"^share_beyond_(\d+(?:\.\d+)?)min_pct$", "part au-delà de {0} min (%)"),
+    (r"^gap_(\d+(?:\.\d+)?)min_communes$", "communes au-delà de {0} min"),
+    (r"^gap_(\d+(?:\.\d+)?)min_population$", "population au-delà de {0} min (hab.)"),
+    (r"^gap_(\d+(?:\.\d+)?)min$", "au-delà de {0} min"),
+    (r"^beyond_(\d+(?:\.\d+)?)min_min$", "minutes au-delà de {0} min"),
+    (r"^population_beyond_(\d+(?:\.\d+)?)min$", "hab. au-delà de {0} min"),
+    (r"^hours_(\w+)$", "heures le {0} (h)"),
+)
+
+_FR_EXTRA: dict[str, str] = {
+    "mean_time_min_popw": "temps moyen pondéré (min)",
+    "median_time_min_popw": "temps médian pondéré (min)",
+    "communes_population_unknown": "communes de population inconnue",
+    "population_excluded": "population exclue (hab.)",
+    "excluded_communes": "communes exclues",
+    "excluded": "exclue du calcul",
+    "group": "groupe",
+    "split": "découpage",
+    "split_value": "valeur",
+    "epci_siren": "SIREN de l'EPCI",
+    "site_id": "identifiant du site",
+    "site2_id": "2e site",
+    "site_format": "format du site",
+    "weekly_hours": "ouverture (h/sem.)",
+    "under_24h": "moins de 24 h/sem.",
+    "mountain_source": "source montagne",
+    "point_source": "point d'origine",
+    "point_note": "correction du point",
+    "threshold_min": "seuil (min)",
+    "note": "note",
+}
+
+
+def fr_header(column: str) -> str:
+    """French label, with its unit, of an output column (the column itself when unknown)."""
+    if column in FR_COLUMNS:
+        return FR_COLUMNS[column]
+    if column in _FR_EXTRA:
+        return _FR_EXTRA[column]
+    for pattern, label in _INDICATOR_PATTERNS:
+        m = re.match(pattern, column)
+        if m:
+            return label.format(m.group(1))
+    return column
+
+
+#: Sheet names of the workbook, in French.
+FR_SHEETS: dict[str, str] = {
+    "summary": "synthèse",
+    "communes": "communes",
+    "epci": "epci",
+    "epci_splits": "epci par densité et montagne",
+    "worklist": "priorités",
+    "sites": "sites",
+    "exclusions": "exclusions",
+    "notes": "notes",
+    "population": "population",
+    "population_epci": "population par epci",
+    "provenance": "sources",
+}
+
+
+def _excel(path: Path, sheets: dict[str, pd.DataFrame], *, french: bool = True) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for name, df in sheets.items():
+        for key, df in sheets.items():
+            name = FR_SHEETS.get(key, key) if french else key
             d = safe_table(df)
             for c in d.columns:
                 if d[c].dtype == bool or str(d[c].dtype) == "boolean":
-                    d[c] = d[c].map({True: "yes", False: "no"}).astype(object)
+                    d[c] = d[c].map(
+                        {True: "oui", False: "non"} if french else {True: "yes", False: "no"}
+                    ).astype(object)
                 elif not pd.api.types.is_numeric_dtype(d[c]):
                     d[c] = d[c].astype(object).where(d[c].notna(), None)
+            if french:
+                d.columns = [fr_header(str(c)) for c in d.columns]
             d.to_excel(xw, sheet_name=name, index=False)
             ws = xw.sheets[name]
             for row in ws.iter_rows(min_row=1):
@@ -219,7 +309,11 @@ def _excel(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
                 if pd.api.types.is_float_dtype(d[col]):
                     for cell in ws.iter_cols(min_col=i, max_col=i, min_row=2):
                         for c in cell:
-                            c.number_format = "0.0"
+                            c.number_format = "#,##0.0"
+                elif pd.api.types.is_integer_dtype(d[col]):
+                    for cell in ws.iter_cols(min_col=i, max_col=i, min_row=2):
+                        for c in cell:
+                            c.number_format = "#,##0"
             ws.auto_filter.ref = ws.dimensions
 
 
@@ -762,7 +856,9 @@ def write_diagnostic_files(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     th = diag.meta.get("thresholds_min", [20, 30])
-    epci = diag.epci
+    epci_all = diag.epci
+    epci = epci_all[epci_all["split"] == "all"] if len(epci_all) else epci_all
+    epci_splits = epci_all[epci_all["split"] != "all"] if len(epci_all) else epci_all
     if len(epci) and "epci_nom" in diag.communes.columns:
         shapes = diag.communes.dissolve(by="epci_nom")[["geometry"]].reset_index()
         epci_g = gpd.GeoDataFrame(
@@ -778,6 +874,9 @@ def write_diagnostic_files(
         layers["population_points"] = points.drop(
             columns=["node_osmid", "snap_time_s"], errors="ignore"
         )
+    iso = getattr(diag, "isochrones", None)
+    if iso is not None:
+        layers["isochrones"] = iso
     gpkg = write_gpkg(layers, out / "diagnostic.gpkg")
     people = getattr(diag, "people", None)
     people_epci = getattr(diag, "people_epci", None)
@@ -794,6 +893,7 @@ def write_diagnostic_files(
                 "summary": summary,
                 "communes": communes_tbl,
                 "epci": epci,
+                "epci_splits": epci_splits,
                 "worklist": diag.worklist,
                 "sites": sites_tbl,
                 "exclusions": diag.exclusions,

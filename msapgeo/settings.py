@@ -35,6 +35,10 @@ default_crs: str = "EPSG:4326"
 #: (Lambert-93, valid for metropolitan France and its borders).
 metric_crs: str = "EPSG:2154"
 
+#: CRS of the GeoPackage outputs: WGS84 by default, ``"EPSG:2154"`` for Lambert-93 (QGIS
+#: projects of French local authorities).
+output_crs: str = "EPSG:4326"
+
 #: Maximum straight-line distance (m) between a place and the road vertex it is
 #: snapped to. Farther places are flagged ``too_far_from_network`` and not routed.
 snap_tolerance_m: float = 1_500.0
@@ -134,6 +138,7 @@ def _min_nodes(name: str, value: _Any) -> int:
 _VALIDATORS: dict[str, _Any] = {
     "default_crs": _crs,
     "metric_crs": _crs,
+    "output_crs": _crs,
     "snap_tolerance_m": _positive,
     "min_component_nodes": _min_nodes,
     "offnetwork_speed_kmh": _positive,

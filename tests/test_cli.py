@@ -59,7 +59,7 @@ def test_demo_writes_the_diagnostic(demo_out: Path) -> None:
     assert "70 of 74 communes have no known population" in report
     ex = pd.read_excel(d / "diagnostic.xlsx", sheet_name="exclusions")
     excluded = communes[communes["exclusion"].notna()]
-    assert set(excluded["insee_com"]) <= set(ex["id"])
+    assert set(excluded["insee_com"]) <= set(ex["identifiant"])
 
 
 def test_access_from_files(tmp_path: Path, demo_out: Path, andorra_pbf: Path) -> None:

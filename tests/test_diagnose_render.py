@@ -48,15 +48,20 @@ def test_diagnose_writes_the_four_outputs(diag_out: Path) -> None:
 
 def test_excel_is_formatted(diag_out: Path) -> None:
     wb = openpyxl.load_workbook(diag_out / "diagnostic" / "diagnostic.xlsx")
-    assert {"communes", "epci", "summary", "exclusions"} <= set(wb.sheetnames)
+    assert {"communes", "epci", "synthèse", "exclusions", "priorités"} <= set(wb.sheetnames)
     ws = wb["communes"]
     assert ws.freeze_panes == "B2"
     assert ws["A1"].font.bold
     header = [c.value for c in ws[1]]
-    assert {"time_min", "dist_km", "population", "gap_30min"} <= set(header)
+    # French headers with their units
+    assert {"temps (min)", "distance (km)", "population (hab.)", "au-delà de 30 min"} <= set(
+        header
+    )
+    epci = pd.read_excel(diag_out / "diagnostic" / "diagnostic.xlsx", sheet_name="epci")
+    assert epci["EPCI"].is_unique  # one wide row per EPCI
     ex = pd.read_excel(diag_out / "diagnostic" / "diagnostic.xlsx", sheet_name="exclusions")
-    assert (ex["kind"] == "site").sum() > 0  # buses of 05 and neighbours, with their reason
-    assert ex["reason"].notna().all()
+    assert (ex["nature"] == "site").sum() > 0  # buses of 05 and neighbours, with their reason
+    assert ex["motif"].notna().all()
 
 
 def test_report_names_the_synthetic_network(diag_out: Path) -> None:
@@ -121,3 +126,27 @@ def test_report_renders_in_chromium(diag_out: Path, tmp_path: Path) -> None:
     assert dom.count("<img") == 3  # two charts and the static map
     assert "Chiffres clés" in dom
     assert img.std() > 0.05
+
+
+def test_geopackage_for_qgis(diag_out: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    gpkg = diag_out / "diagnostic" / "diagnostic.gpkg"
+    with sqlite3.connect(gpkg) as con:
+        styles = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles"))
+    assert {"communes", "sites", "isochrones"} <= set(styles)
+    assert 'attr="time_min"' in styles["communes"]
+    assert "moins de 10 min" in styles["communes"]
+    epci = gpd.read_file(gpkg, layer="epci")
+    assert epci["epci_nom"].is_unique  # one polygon per EPCI
+    assert epci.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    iso = gpd.read_file(gpkg, layer="isochrones")
+    assert iso["to_min"].tolist() == [10.0, 20.0, 30.0]
+    assert iso["area_km2"].sum() > 0
+    # Lambert-93 on request
+    from msapgeo import settings
+    from msapgeo.report import write_gpkg
+
+    with settings.override(output_crs="EPSG:2154"):
+        out = write_gpkg({"epci": epci}, tmp_path / "l93.gpkg")
+    assert gpd.read_file(out).crs.to_epsg() == 2154
