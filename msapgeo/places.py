@@ -267,7 +267,8 @@ def _choose_layer(p: Path, layer: str | None) -> str | None:
     import pyogrio
 
     try:
-        layers = [str(n) for n, _ in pyogrio.list_layers(p)]
+        # QGIS keeps its styles in a 'layer_styles' table: not a layer of data
+        layers = [str(n) for n, _ in pyogrio.list_layers(p) if str(n) != "layer_styles"]
     except Exception as exc:
         raise InputError(f"{p}: not a readable GeoPackage/GeoJSON ({_short(exc)})") from exc
     if layer is not None:

@@ -149,4 +149,4 @@ def test_geopackage_for_qgis(diag_out: Path, tmp_path: Path) -> None:
 
     with settings.override(output_crs="EPSG:2154"):
         out = write_gpkg({"epci": epci}, tmp_path / "l93.gpkg")
-    assert gpd.read_file(out).crs.to_epsg() == 2154
+    assert gpd.read_file(out, layer="epci").crs.to_epsg() == 2154
