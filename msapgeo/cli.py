@@ -591,6 +591,8 @@ def _demo_planning_and_winter(
             )
         winter_rows = (sc, before, after, communes, summary, what)
 
+    edges = graph.edges_gdf()
+
     def write(folder: Path) -> list[str]:
         lines = []
         plan_dir = folder / "planning"
@@ -607,6 +609,7 @@ def _demo_planning_and_winter(
                     fixed,
                     gpd.GeoDataFrame(pd.concat([fixed, chosen], ignore_index=True), crs=fixed.crs),
                     title=f"Nouveaux sites ({kind}) : temps avant et après",
+                    edges=edges,
                 ),
                 plan_dir / f"map_{kind}.html",
             )
@@ -629,6 +632,7 @@ def _demo_planning_and_winter(
                     fixed,
                     closed_roads=_closed_roads(graph, sc.closed),
                     title="Hiver : " + what,
+                    edges=edges,
                 ),
                 w_dir / "map.html",
             )

@@ -210,8 +210,8 @@ def pays_du_mont_blanc(*, progress: bool | None = None) -> Region:
     disc = col.to_crs(settings.metric_crs).buffer(MONTETS_CLOSURE_M).to_crs(settings.default_crs)
     winter = (
         disc.iloc[0],
-        f"D1506 over the Col des Montets closed (its ways within "
-        f"{MONTETS_CLOSURE_M / 1000:g} km of the col, Trélechamp to Le Buet)",
+        f"D1506 fermée au col des Montets (ses voies à moins de "
+        f"{MONTETS_CLOSURE_M / 1000:g} km du col, de Trélechamp au Buet)".replace(".", ","),
     )
     fixed = origins["point_note"].astype(str).str.len() > 0
     notes = [
