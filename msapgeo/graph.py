@@ -388,6 +388,151 @@ class RoutingGraph:
         tags = [json.loads(t) for t in self.way_tags]
         return pd.DataFrame({"osm_way_id": self.way_id, "tags": tags})
 
+    # ------------------------------------------------------------------ networkx / osmnx
+    def to_networkx(self) -> Any:
+        """The graph as a networkx ``MultiDiGraph`` in osmnx's layout.
+
+        Nodes carry ``x``, ``y`` (WGS84); edges ``osmid`` (way id), ``highway``, ``name``,
+        ``ref``, ``length`` (m), ``travel_time`` (s), ``speed_kph`` and a ``geometry``
+        LineString; ``graph["crs"]`` is EPSG:4326, so osmnx's functions apply.
+        """
+        import networkx as nx
+
+        e = self.edges
+        G = nx.MultiDiGraph(crs=settings.default_crs, name=self.meta.get("source_file", ""))
+        ids = self.node_osmid
+        G.add_nodes_from(
+            (int(i), {"x": float(x), "y": float(y)})
+            for i, x, y in zip(ids, self.node_lon, self.node_lat, strict=True)
+        )
+        for k in range(len(e["u"])):
+            a, b = int(e["first_vx"][k]), int(e["last_vx"][k])
+            vx = np.arange(a, b + 1)
+            if e["reversed"][k]:
+                vx = vx[::-1]
+            w = int(e["way"][k])
+            G.add_edge(
+                int(ids[e["u"][k]]),
+                int(ids[e["v"][k]]),
+                osmid=int(self.way_id[w]),
+                highway=str(self.way_highway[w]),
+                name=str(self.way_name[w]),
+                ref=str(self.way_ref[w]),
+                length=float(e["length_m"][k]),
+                travel_time=float(e["time_s"][k]),
+                speed_kph=float(e["speed_kmh"][k]),
+                geometry=shapely.linestrings(self.vx_lon[vx], self.vx_lat[vx]),
+            )
+        return G
+
+    @classmethod
+    def from_osmnx(cls, G: Any, *, keep_travel_time: bool = True) -> RoutingGraph:
+        """Build a routing graph from a planner's osmnx graph (``MultiDiGraph``).
+
+        Parameters
+        ----------
+        G
+            An osmnx graph (projected or not): nodes with ``x``/``y``, edges with
+            ``length`` and, optionally, ``geometry``, ``highway``, ``maxspeed``,
+            ``travel_time``.
+        keep_travel_time
+            Use the edges' ``travel_time`` when present (e.g. from
+            ``ox.add_edge_travel_times``); otherwise, and when ``False``, times come from
+            msapgeo's French speed model (:func:`msapgeo.speeds.way_speeds`, rural
+            defaults: osmnx graphs carry no built-up areas).
+
+        Returns
+        -------
+        RoutingGraph
+            One two-vertex-or-more way per osmnx edge, open in the edge's direction.
+        """
+        import pyproj
+
+        from msapgeo.speeds import SOURCE_CODE, way_speeds
+
+        crs = G.graph.get("crs", settings.default_crs)
+        tr = pyproj.Transformer.from_crs(crs, settings.default_crs, always_xy=True)
+        node_xy = {n: tr.transform(d["x"], d["y"]) for n, d in G.nodes(data=True)}
+        vx_id: list[int] = []
+        lon: list[float] = []
+        lat: list[float] = []
+        ptr = [0]
+        seg_len: list[float] = []
+        seg_t: list[float] = []
+        src: list[int] = []
+        way_id, hw, names, refs, maxs = [], [], [], [], []
+        synthetic = -1
+        for k, (u, v, d) in enumerate(G.edges(data=True)):
+            geom = d.get("geometry")
+            pts = list(geom.coords) if geom is not None else [node_xy[u], node_xy[v]]
+            if geom is not None and crs != settings.default_crs:
+                pts = [tr.transform(x, y) for x, y in pts]
+            ids = [int(u)]
+            for _ in pts[1:-1]:
+                ids.append(synthetic)
+                synthetic -= 1
+            ids.append(int(v))
+            xs = np.array([p[0] for p in pts])
+            ys = np.array([p[1] for p in pts])
+            piece = haversine_m(xs[:-1], ys[:-1], xs[1:], ys[1:])
+            total = float(d.get("length", piece.sum())) or float(piece.sum())
+            scale = total / piece.sum() if piece.sum() > 0 else 0.0
+            piece = piece * scale
+            tags = {
+                t: (d[t][0] if isinstance(d.get(t), list) else str(d[t]))
+                for t in ("highway", "maxspeed", "ref", "name", "junction", "lanes")
+                if d.get(t) is not None
+            }
+            if keep_travel_time and d.get("travel_time") is not None and total > 0:
+                kmh = total / float(d["travel_time"]) * 3.6
+                source = SOURCE_CODE["tagged"]
+            else:
+                ds = way_speeds(tags, "forward", True)
+                kmh, source = ds.rural_kmh, SOURCE_CODE[ds.rural_source]
+            vx_id += ids
+            lon += list(xs)
+            lat += list(ys)
+            seg_len += [*piece.tolist(), 0.0]
+            seg_t += [*(piece / (kmh / 3.6)).tolist(), 0.0]
+            src += [source] * len(ids)
+            ptr.append(len(vx_id))
+            osm = d.get("osmid", k)
+            way_id.append(int(osm[0] if isinstance(osm, list) else osm))
+            hw.append(tags.get("highway", ""))
+            names.append(tags.get("name", ""))
+            refs.append(tags.get("ref", ""))
+            maxs.append(tags.get("maxspeed", ""))
+        n_ways = len(way_id)
+        vid = np.asarray(vx_id, np.int64)
+        junction = vid >= 0
+        return cls(
+            vx_osmid=vid,
+            vx_lon=np.asarray(lon, float),
+            vx_lat=np.asarray(lat, float),
+            vx_junction=junction,
+            seg_len_m=np.asarray(seg_len, float),
+            seg_time_fwd_s=np.asarray(seg_t, float),
+            seg_time_bwd_s=np.asarray(seg_t, float),
+            seg_src_fwd=np.asarray(src, np.uint8),
+            seg_src_bwd=np.asarray(src, np.uint8),
+            way_id=np.asarray(way_id, np.int64),
+            way_ptr=np.asarray(ptr, np.int64),
+            way_fwd=np.ones(n_ways, bool),
+            way_bwd=np.zeros(n_ways, bool),
+            way_highway=np.asarray(hw, dtype=str),
+            way_name=np.asarray(names, dtype=str),
+            way_ref=np.asarray(refs, dtype=str),
+            way_oneway=np.asarray(["yes"] * n_ways, dtype=str),
+            way_maxspeed=np.asarray(maxs, dtype=str),
+            way_tags=np.asarray(["{}"] * n_ways, dtype=str),
+            meta={
+                "profile": "legal",
+                "speed_table": "legal",
+                "source_file": str(G.graph.get("name", "osmnx graph")),
+                "from_osmnx": {"travel_time_kept": bool(keep_travel_time)},
+            },
+        )
+
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | Path) -> Path:
         """Save the graph as an uncompressed ``.npz`` (no pickle; exact round trip).
@@ -448,6 +593,17 @@ class RoutingGraph:
         return same and json.dumps(self.meta, sort_keys=True) == json.dumps(
             other.meta, sort_keys=True
         )
+
+
+def haversine_m(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
+    """Great-circle distance (m) between points given in degrees (mean Earth radius)."""
+    r = 6_371_008.8
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 def _piece_sums(values: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

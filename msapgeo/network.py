@@ -44,7 +44,7 @@ from tqdm.auto import tqdm
 from msapgeo import settings
 from msapgeo.datasets import sha256_file
 from msapgeo.errors import OSMReadError
-from msapgeo.graph import RoutingGraph
+from msapgeo.graph import RoutingGraph, haversine_m
 from msapgeo.speeds import SOURCE_CODE, SpeedModel, urban_hint, way_speeds
 
 #: Way tags kept on the graph (speed model, closures, outputs).
@@ -533,16 +533,6 @@ def _gdf(rows: list[dict[str, Any]], columns: list[str], crs: str) -> gpd.GeoDat
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=crs)
 
 
-def _haversine_m(
-    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
-) -> np.ndarray:
-    r = 6_371_008.8
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2 - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-
-
 #: Radius (m) of the built-up area around a ``place=*`` node, by class: a proxy for the
 #: agglomération. The classes follow the OSM wiki (Key:place: village up to about 10,000
 #: inhabitants, town 10,000–100,000, city above); the radii are those of a compact French
@@ -666,7 +656,7 @@ def build_graph(
 
     # segments
     seg_len = np.zeros(n_vx)
-    seg_len[:-1] = _haversine_m(vx_lon[:-1], vx_lat[:-1], vx_lon[1:], vx_lat[1:])
+    seg_len[:-1] = haversine_m(vx_lon[:-1], vx_lat[:-1], vx_lon[1:], vx_lat[1:])
     last = ptr[1:] - 1
     seg_len[last] = 0.0
     vx_way = np.repeat(np.arange(n_ways), np.diff(ptr))
@@ -879,7 +869,7 @@ def graph_from_overpass_json(
 def graph_from_place(
     query: str, *, model: SpeedModel | None = None, network_type: str | None = None
 ) -> RoutingGraph:  # pragma: no cover - needs the network
-    """Download a place's drivable network with osmnx's Overpass client and build a graph.
+    """Download a place's drivable network with osmnx and build a graph (needs the network).
 
     Parameters
     ----------
@@ -892,13 +882,14 @@ def graph_from_place(
 
     Notes
     -----
-    Built-up detection from landuse is not available online; segments are urban only
-    where their own tags say so.
+    Uses osmnx's public ``graph_from_place`` (unsimplified, so bends are kept) and
+    :meth:`RoutingGraph.from_osmnx` with msapgeo's speed model; built-up detection from
+    landuse is not available online (rural defaults unless a way's tags say otherwise).
     """
     import osmnx as ox
-    from osmnx import _overpass
 
     nt = network_type or settings.network_type
-    polygon = ox.geocode_to_gdf(query).union_all()
-    responses = _overpass._download_overpass_network(polygon, nt, None)
-    return graph_from_overpass_json(responses, model=model, network_type=nt)
+    G = ox.graph_from_place(query, network_type=nt, simplify=False, retain_all=True)
+    g = RoutingGraph.from_osmnx(G, keep_travel_time=False)
+    g.meta["source_file"] = f"osmnx graph_from_place({query!r})"
+    return g
