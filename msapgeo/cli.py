@@ -109,6 +109,32 @@ def _existing_file(text: str) -> Path:
     return p
 
 
+class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Examples kept as written, and every option's default shown."""
+
+
+#: Examples of each command; they run offline on the data mirror (make demo's region).
+EXAMPLES: dict[str, str] = {
+    "msapgeo": "examples:\n  msapgeo demo --out out/demo\n  msapgeo demo --region andorra "
+    "--out out/andorra\n  msapgeo evaluate --add 1.53,42.55 --out out/eval\n"
+    '  msapgeo scenario --close-name "Túnel d\'Envalira" --out out/winter',
+    "access": "example:\n  msapgeo access --osm andorra-latest-2025.osm.pbf --origins "
+    "places.csv --sites sites.gpkg --sites-layer sites --out out/access",
+    "diagnose": "example:\n  msapgeo diagnose 05 --osm hautes-alpes.osm.pbf --neighbour-osm "
+    "alpes-de-haute-provence.osm.pbf isere.osm.pbf --out out/05",
+    "demo": "examples:\n  msapgeo demo --out out/demo\n  msapgeo demo --region andorra "
+    "--profile mountain --out out/andorra",
+    "evaluate": "examples (offline test region, Andorra):\n  msapgeo evaluate --add 1.53,42.55 "
+    "--out out/eval\n  msapgeo evaluate --remove townhall/node/4697188689 --out out/eval2",
+    "optimise": "example (offline test region, Andorra):\n  msapgeo optimise --k 2 --threshold 10 "
+    "--candidates post_offices --out out/opt",
+    "scenario": "examples (offline test region, Andorra):\n  msapgeo scenario --close-name "
+    '"Túnel d\'Envalira" --out out/closure\n'
+    "  msapgeo scenario --winter 2027-01-15 --out out/winter",
+    "graph": "example:\n  msapgeo graph --osm andorra-latest-2025.osm.pbf --out graphs/",
+}
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line on standard error, exit status 2."""
 
@@ -191,12 +217,19 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``msapgeo`` command."""
     parser = _Parser(
         prog="msapgeo",
+        epilog=EXAMPLES["msapgeo"],
+        formatter_class=_Help,
         description="Road time from communes to their nearest France services / MSAP.",
     )
     parser.add_argument("--version", action="version", version=f"msapgeo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    a = sub.add_parser("access", help="nearest site for every origin, from files")
+    a = sub.add_parser(
+        "access",
+        epilog=EXAMPLES["access"],
+        formatter_class=_Help,
+        help="nearest site for every origin, from files",
+    )
     a.add_argument(
         "--osm", required=True, type=_existing_file, help="OSM extract (.osm.pbf, .osm[.gz|.bz2])"
     )
@@ -212,7 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--site-id", default=None, help="identifier column of the sites")
     _common(a)
 
-    d = sub.add_parser("diagnose", help="a French département through the data catalog")
+    d = sub.add_parser(
+        "diagnose",
+        epilog=EXAMPLES["diagnose"],
+        formatter_class=_Help,
+        help="a French département through the data catalog",
+    )
     d.add_argument("dep", help="département code, e.g. 05")
     d.add_argument(
         "--osm", type=_existing_file, default=None, help="OSM extract covering the département"
@@ -249,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser(
         "demo",
+        epilog=EXAMPLES["demo"],
+        formatter_class=_Help,
         help="a ready-made territory end to end: diagnostic, planning and winter scenario "
         "(default: the Pays du Mont-Blanc on real roads)",
     )
@@ -265,7 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(m)
 
     region_help = "département code; without it the offline test region (Andorra 2025)"
-    e = sub.add_parser("evaluate", help="who gains if a site opens or closes (before/after)")
+    e = sub.add_parser(
+        "evaluate",
+        epilog=EXAMPLES["evaluate"],
+        formatter_class=_Help,
+        help="who gains if a site opens or closes (before/after)",
+    )
     e.add_argument("--dep", default=None, help=region_help)
     e.add_argument("--osm", type=_existing_file, default=None, help="OSM extract of the region")
     e.add_argument(
@@ -277,7 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--remove", nargs="*", default=[], help="site_id values to close")
     _common(e)
 
-    o = sub.add_parser("optimise", help="where the next sites should go (covering, p-median)")
+    o = sub.add_parser(
+        "optimise",
+        epilog=EXAMPLES["optimise"],
+        formatter_class=_Help,
+        help="where the next sites should go (covering, p-median)",
+    )
     o.add_argument("--dep", default=None, help=region_help)
     o.add_argument("--osm", type=_existing_file, default=None, help="OSM extract of the region")
     o.add_argument("--k", type=_positive_int, default=2, help="new sites (models run for 1..k)")
@@ -294,10 +344,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="demand weight (default: population; count on the test region)",
     )
-    o.add_argument("--method", choices=["auto", "exact", "heuristic"], default="auto")
+    o.add_argument(
+        "--method",
+        choices=["auto", "exact", "heuristic"],
+        default="auto",
+        help="exact (HiGHS MILP), heuristic (greedy and swaps) or auto (exact when small)",
+    )
     _common(o)
 
-    s = sub.add_parser("scenario", help="road closures and winter passes: who loses access")
+    s = sub.add_parser(
+        "scenario",
+        epilog=EXAMPLES["scenario"],
+        formatter_class=_Help,
+        help="road closures and winter passes: who loses access",
+    )
     s.add_argument("--dep", default=None, help=region_help)
     s.add_argument("--osm", type=_existing_file, default=None, help="OSM extract of the region")
     s.add_argument("--close-way", nargs="*", type=int, default=[], help="OSM way ids")
@@ -311,7 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(s)
 
-    g = sub.add_parser("graph", help="build a routing graph and save it (.npz)")
+    g = sub.add_parser(
+        "graph",
+        epilog=EXAMPLES["graph"],
+        formatter_class=_Help,
+        help="build a routing graph and save it (.npz)",
+    )
     g.add_argument("--osm", required=True, type=_existing_file, help="OSM extract")
     g.add_argument(
         "--out",
@@ -319,8 +384,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="target .npz file; a folder receives <extract name>.npz",
     )
-    g.add_argument("--network-type", choices=["drive", "drive_service"], default=None)
-    g.add_argument("--quiet", action="store_true")
+    g.add_argument(
+        "--network-type",
+        choices=["drive", "drive_service"],
+        default=None,
+        help="drivable filter (osmnx's network types)",
+    )
+    g.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 

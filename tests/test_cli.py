@@ -184,3 +184,19 @@ def test_diagnose_with_an_extract_that_misses_communes(
     err = capsys.readouterr().err
     assert "does not cover 162 of the 162 communes" in err
     assert "05061 Gap" in err
+
+
+@pytest.mark.parametrize("command", ["evaluate", "optimise", "scenario"])
+def test_help_examples_run_on_the_test_region(tmp_path: Path, mirror: Path, command: str) -> None:
+    """The examples under each command's --help run as written on the offline region."""
+    import shlex
+
+    from msapgeo.cli import EXAMPLES
+
+    lines = [x.strip() for x in EXAMPLES[command].splitlines() if x.strip().startswith("msapgeo")]
+    assert lines
+    for i, line in enumerate(lines):
+        args = shlex.split(line)[1:]
+        out = args.index("--out")
+        args[out + 1] = str(tmp_path / f"{command}{i}")
+        assert main([*args, "--quiet"]) == 0, line
