@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -83,3 +84,49 @@ def test_neighbours_come_from_polygon_adjacency(mirror: Path) -> None:
     deps = datasets.load_departements()
     assert len(deps) == 96
     assert datasets.departement_neighbours("2A") == ("2B",)
+
+
+def test_hautes_alpes_synthetic_network_with_its_neighbours(
+    tmp_path: Path, mirror: Path
+) -> None:
+    """The same on the SYNTHETIC Hautes-Alpes network (real town halls and France
+    services, Delaunay edges): cut along the département borders, assembled again."""
+    from msapgeo.pipeline import departement_inputs
+    from tests.synthetic_network import write_synthetic_osm
+
+    whole = write_synthetic_osm(tmp_path)
+    deps = datasets.load_departements().set_index("insee_dep")
+    nb = datasets.departement_neighbours("05")
+    parts = {
+        d: clip_extract(whole, tmp_path / f"{d}.osm.pbf", deps.loc[d, "geometry"])
+        for d in ("05", *nb)
+    }
+    area = (
+        gpd.GeoSeries([deps.loc["05", "geometry"]], crs=settings.default_crs)
+        .to_crs(settings.metric_crs)
+        .buffer(settings.assembly_buffer_km * 1000)
+        .to_crs(settings.default_crs)
+        .iloc[0]
+    )
+    assembled = assemble_extracts(
+        [parts["05"], *(parts[d] for d in nb)], tmp_path / "05-asm.osm.pbf", polygon=area
+    )
+    origins, sites = departement_inputs("05")
+    near = sites[sites["insee_dep"] == "05"].head(4)  # a few sites of 05 …
+    # … and of its neighbours within the buffer (those beyond it are left out, with a reason)
+    far = sites[(sites["insee_dep"] != "05") & sites.within(area)].head(4)
+    assert len(far) == 4
+    s = gpd.GeoDataFrame(pd.concat([near, far]), crs=sites.crs).reset_index(drop=True)
+
+    def matrix(osm: Path) -> np.ndarray:
+        g = graph_from_osm(osm, progress=False)
+        return od_matrix(g, origins, s, site_id="site_id", distances=False).time_min
+
+    t_whole = matrix(whole)
+    t_asm = matrix(assembled)
+    t_clip = matrix(parts["05"])
+    finite = np.isfinite(t_whole)
+    # within the buffer every trip of the whole network is kept
+    np.testing.assert_array_equal(t_asm[finite], t_whole[finite])
+    differs = ~np.isclose(np.nan_to_num(t_clip, nan=-1), np.nan_to_num(t_whole, nan=-1))
+    assert differs.any()
