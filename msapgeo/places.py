@@ -12,6 +12,7 @@ snapped: its ``exclusion`` says why.
 from __future__ import annotations
 
 import csv
+import weakref
 from pathlib import Path
 
 import geopandas as gpd
@@ -289,6 +290,24 @@ def _to_metric(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.column_stack([x, y])
 
 
+#: KD-trees of road vertices already built, per graph and component rule: the metric
+#: projection of every vertex and the tree are built once per graph, not per call.
+_TREES: weakref.WeakKeyDictionary[RoutingGraph, dict[str, tuple[np.ndarray, cKDTree]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _vertex_tree(
+    graph: RoutingGraph, components: str, mask: np.ndarray
+) -> tuple[np.ndarray, cKDTree]:
+    key = f"{components}:{settings.metric_crs}:{settings.min_component_nodes}"
+    per_graph = _TREES.setdefault(graph, {})
+    if key not in per_graph:
+        vx = np.flatnonzero(mask)
+        per_graph[key] = (vx, cKDTree(_to_metric(graph.vx_lon[vx], graph.vx_lat[vx])))
+    return per_graph[key]
+
+
 def snap(
     graph: RoutingGraph,
     points: gpd.GeoDataFrame,
@@ -343,8 +362,7 @@ def snap(
         else graph.vx_in_scc(settings.min_component_nodes)
     )
     if len(todo) and mask.any():
-        vx = np.flatnonzero(mask)
-        tree = cKDTree(_to_metric(graph.vx_lon[vx], graph.vx_lat[vx]))
+        vx, tree = _vertex_tree(graph, components, mask)
         xy = _to_metric(geom.x.to_numpy()[todo], geom.y.to_numpy()[todo])
         finite = np.isfinite(xy).all(axis=1)
         d = np.full(len(todo), np.inf)

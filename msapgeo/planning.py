@@ -329,8 +329,12 @@ def candidate_matrix(
     *,
     weight: str = "population",
     origin_id: str | None = None,
+    limit_min: float | None = None,
 ) -> CandidateMatrix:
-    """Route once from every origin to every existing and candidate site.
+    """Route once from every origin to the existing sites and to every candidate.
+
+    The existing sites, always kept, form one column: the time to the nearest of them,
+    from a single multi-source search. Each candidate is its own column.
 
     Parameters
     ----------
@@ -344,6 +348,10 @@ def candidate_matrix(
         ``"population"`` (origins without one weigh 0, noted) or ``"count"`` (1 each).
     origin_id
         Identifier column of the origins.
+    limit_min
+        Time limit of the candidates' searches (:func:`msapgeo.routing.od_matrix`): a
+        coverage model at a threshold up to the limit is unchanged; p-median then treats
+        the pairs beyond it as unreachable.
     """
     cand = snap(graph, candidates) if "node_osmid" not in candidates.columns else candidates
     off = cand[cand["exclusion"].notna()]
@@ -354,9 +362,25 @@ def candidate_matrix(
         )
     ex = snap(graph, existing) if "node_osmid" not in existing.columns else existing
     ex = ex[ex["exclusion"].isna()]
-    both = gpd.GeoDataFrame(pd.concat([ex, cand], ignore_index=True), crs=existing.crs)
-    m = od_matrix(graph, origins, both, origin_id=origin_id, site_id="site_id", distances=False)
     notes = []
+    cm = od_matrix(
+        graph,
+        origins,
+        cand,
+        origin_id=origin_id,
+        site_id="site_id",
+        distances=False,
+        limit_min=limit_min,
+    )
+    if len(ex):
+        near = nearest_site(graph, origins, ex, site_id="site_id", second=False, distances=False)
+        t_ex = near["time_min"].to_numpy(float)[:, None]
+        ex_ids = np.array(["existing sites (nearest)"])
+    else:
+        t_ex = np.zeros((len(origins), 0))
+        ex_ids = np.zeros(0, dtype=str)
+    time_min = np.hstack([t_ex, cm.time_min])
+    site_ids = np.concatenate([ex_ids, cm.site_ids])
     if weight == "count":
         w = np.ones(len(origins))
     elif weight == "population":
@@ -368,11 +392,11 @@ def candidate_matrix(
     else:
         raise InputError(f"weight {weight!r}: choose 'population' or 'count'")
     return CandidateMatrix(
-        time_min=m.time_min,
+        time_min=time_min,
         weights=w,
-        origin_ids=m.origin_ids,
-        site_ids=m.site_ids,
-        n_existing=len(ex),
+        origin_ids=cm.origin_ids,
+        site_ids=site_ids,
+        n_existing=t_ex.shape[1],
         notes=notes,
     )
 

@@ -234,3 +234,19 @@ def test_nearest_times_from_the_matrix_equal_evaluate(
     ev = evaluate(g, origins, existing, add=add)
     assert np.allclose(before, ev.communes["time_before_min"], equal_nan=True)
     assert np.allclose(after, ev.communes["time_after_min"], equal_nan=True)
+
+
+def test_candidate_matrix_with_a_time_limit(region: tuple) -> None:
+    g, origins, existing, cands = region
+    full = candidate_matrix(g, origins, existing, cands, weight="count")
+    cut = candidate_matrix(g, origins, existing, cands, weight="count", limit_min=5.0)
+    # the existing sites form one column: the nearest of them
+    assert full.n_existing == 1
+    # coverage at any threshold up to the limit is unchanged
+    for th in (2.0, 5.0):
+        np.testing.assert_array_equal(full.covered(th), cut.covered(th))
+    beyond = np.isfinite(full.time_min) & (full.time_min > 5.0)
+    beyond[:, 0] = False  # the existing column is not limited
+    assert beyond.any()
+    assert np.isnan(cut.time_min[beyond]).all()
+    assert maximal_covering(cut, 2, 5.0).objective == maximal_covering(full, 2, 5.0).objective
