@@ -132,6 +132,9 @@ EXAMPLES: dict[str, str] = {
     '"Túnel d\'Envalira" --out out/closure\n'
     "  msapgeo scenario --winter 2027-01-15 --out out/winter",
     "graph": "example:\n  msapgeo graph --osm andorra-latest-2025.osm.pbf --out graphs/",
+    "batch": "example:\n  msapgeo batch 05 04 --osm 05=hautes-alpes.osm.pbf "
+    "04=alpes-de-haute-provence.osm.pbf --out out/national\n"
+    "  msapgeo batch 05 04 26 38 73 --scheduler tcp://10.0.0.5:8786 --out out/national",
 }
 
 
@@ -370,6 +373,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--winter", type=_date, default=None, help="date (YYYY-MM-DD): closures from OSM tags"
     )
     _common(s)
+
+    b = sub.add_parser(
+        "batch",
+        epilog=EXAMPLES["batch"],
+        formatter_class=_Help,
+        help="the diagnostic of many départements on Dask, gathered into one national output",
+    )
+    b.add_argument("deps", nargs="+", help="département codes, e.g. 05 04 26")
+    b.add_argument(
+        "--osm",
+        nargs="*",
+        default=[],
+        help="extracts as DEP=FILE (default: the catalog's extract of each département)",
+    )
+    b.add_argument(
+        "--scheduler", default=None, help="address of a Dask scheduler (default: a local cluster)"
+    )
+    b.add_argument("--workers", type=_positive_int, default=2, help="local cluster's workers")
+    b.add_argument("--retries", type=int, default=1, help="tries again before reporting")
+    _common(b)
 
     g = sub.add_parser(
         "graph",
@@ -993,6 +1016,30 @@ def cmd_scenario(args: argparse.Namespace) -> None:
     print(f"done in {time.perf_counter() - t0:.1f} s")
 
 
+def cmd_batch(args: argparse.Namespace) -> None:
+    """``msapgeo batch``."""
+    from msapgeo.batch import DepartementTask, run_batch, write_batch
+
+    t0 = time.perf_counter()
+    files: dict[str, str] = {}
+    for spec in args.osm:
+        dep, sep, path = spec.partition("=")
+        if not sep or not path:
+            raise InputError(f"--osm {spec!r}: write DEP=FILE, e.g. 05=hautes-alpes.osm.pbf")
+        if not Path(path).is_file():
+            raise InputError(f"--osm {spec!r}: {path} does not exist")
+        files[datasets.normalise_dep(dep)] = path
+    deps = [datasets.normalise_dep(d) for d in args.deps]
+    tasks = [DepartementTask(d, files.get(d), profile=args.profile) for d in deps]
+    res = run_batch(tasks, scheduler=args.scheduler, n_workers=args.workers, retries=args.retries)
+    written = write_batch(res, args.out)
+    print(f"départements: {len(res.notes)} done, {len(res.failures)} failed")
+    for row in res.failures.itertuples(index=False):
+        print(f"  failed {row.insee_dep}: {row.error}")
+    print("written: " + ", ".join(str(p) for p in written.values()))
+    print(f"done in {time.perf_counter() - t0:.1f} s")
+
+
 def _closed_roads(graph: RoutingGraph, closed: pd.DataFrame) -> gpd.GeoDataFrame | None:
     """Geometry of the closed ways, for the scenario map."""
     if closed is None or not len(closed) or "osm_way_id" not in closed.columns:
@@ -1029,6 +1076,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "evaluate": cmd_evaluate,
         "optimise": cmd_optimise,
         "scenario": cmd_scenario,
+        "batch": cmd_batch,
     }
     try:
         _apply_settings(args)

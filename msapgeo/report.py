@@ -269,6 +269,7 @@ FR_SHEETS: dict[str, str] = {
     "population": "population",
     "population_epci": "population par epci",
     "provenance": "sources",
+    "failures": "échecs",
 }
 
 

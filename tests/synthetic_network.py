@@ -18,12 +18,12 @@ from scipy.spatial import Delaunay
 NAME = "SYNTHETIC-not-real-roads-hautes-alpes.osm"
 
 
-def write_synthetic_osm(folder: Path) -> Path:
-    """Write the synthetic network as OSM XML and return its path."""
+def write_synthetic_osm(folder: Path, dep: str = "05") -> Path:
+    """Write the synthetic network (of Hautes-Alpes, or of ``dep``) as OSM XML."""
     from msapgeo import datasets
     from msapgeo.pipeline import departement_inputs
 
-    origins, sites = departement_inputs("05")
+    origins, sites = departement_inputs(dep)
     pts = np.vstack(
         [
             np.column_stack([origins.geometry.x, origins.geometry.y]),
@@ -51,7 +51,7 @@ def write_synthetic_osm(folder: Path) -> Path:
             '<tag k="note" v="SYNTHETIC test edge, not a road"/></way>'
         )
     lines.append("</osm>")
-    path = folder / NAME
+    path = folder / (NAME if dep == "05" else NAME.replace("hautes-alpes", f"departement-{dep}"))
     path.write_text("\n".join(lines) + "\n")
     assert datasets.normalise_dep("05") == "05"
     return path
