@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 
 from msapgeo import settings
 from msapgeo.errors import ChecksumError, DataNotFoundError, InputError
-from msapgeo.fileio import atomic_path
+from msapgeo.fileio import atomic_path, sha256_file
 
 _GH = "https://raw.githubusercontent.com"
 _OSMFR = "https://download.openstreetmap.fr/extracts/europe/france"
@@ -380,15 +380,6 @@ def cache_dir() -> Path:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "msapgeo"
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 hex digest of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def fetch(

@@ -42,8 +42,8 @@ import shapely
 from tqdm.auto import tqdm
 
 from msapgeo import settings
-from msapgeo.datasets import sha256_file
 from msapgeo.errors import OSMReadError
+from msapgeo.fileio import sha256_file
 from msapgeo.graph import RoutingGraph, haversine_m
 from msapgeo.speeds import SOURCE_CODE, SpeedModel, urban_hint, way_speeds
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,6 +12,7 @@ import pyogrio
 import pytest
 
 from msapgeo.cli import main
+from tests.chromium import dump_dom, screenshot
 from tests.synthetic_network import NAME, write_synthetic_osm
 
 
@@ -72,39 +71,9 @@ def test_report_names_the_synthetic_network(diag_out: Path) -> None:
     assert "grille_densite_7_niveaux_2024.xlsx" in html  # provenance
 
 
-def _chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        pytest.fail("chromium is not installed: run the tests with `make test`, which installs it")
-    return exe
-
-
 def _render(page: Path, tmp: Path) -> tuple[str, np.ndarray]:
-    args = [
-        _chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp / 'profile'}",
-        "--virtual-time-budget=8000",
-        "--window-size=1100,800",
-    ]
-    dom = subprocess.run(
-        [*args, "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
-    shot = tmp / "shot.png"
-    subprocess.run(
-        [*args, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=True
-    )
+    dom = dump_dom(page.as_uri(), tmp)
+    shot = screenshot(page.as_uri(), tmp)
     import matplotlib.image as mpimg
 
     return dom, mpimg.imread(shot)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +25,7 @@ from hypothesis import strategies as st
 from msapgeo.cli import main
 from msapgeo.escape import cell_text, html_text, script_json
 from msapgeo.maps import MAP_CSS, MAP_JS
+from tests.chromium import dump_dom
 from tests.hostile_fixture import FORMULA_NAMES, TAGGED, points_table, write_hostile_pbf
 
 #: What the names would turn into if they were evaluated as templates.
@@ -147,30 +146,8 @@ def test_map_data_is_literal(runs: dict[str, Path], kind: str) -> None:
         assert name in strings, name
 
 
-def _chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        pytest.fail("chromium is not installed: run the tests with `make test`, which installs it")
-    return exe
-
-
 def _dom(url: str, tmp: Path) -> str:
-    args = [
-        _chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp / 'profile'}",
-        "--virtual-time-budget=5000",
-        "--dump-dom",
-        url,
-    ]
-    return subprocess.run(args, capture_output=True, text=True, timeout=120, check=True).stdout
+    return dump_dom(url, tmp, budget_ms=5000)
 
 
 def _title(dom: str) -> str:
