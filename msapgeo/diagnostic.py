@@ -304,6 +304,11 @@ def add_people(
         if "epci_nom" in names.columns
         else None
     )
+    # the whole territory, as one more row of the EPCI table
+    whole = people_indicators(
+        routed.assign(epci_nom="ensemble du territoire"), thresholds=th, by="epci_nom"
+    )
+    epci = whole if epci is None else pd.concat([epci, whole], ignore_index=True)
     lost = routed["exclusion"].notna()
     methods = routed.groupby("insee_com")["origin_method"].first().value_counts().to_dict()
     diag.points, diag.people, diag.people_epci = routed, people, epci
@@ -320,22 +325,24 @@ def speed_notes(graph: RoutingGraph) -> list[str]:
     """What a reader must know of the speeds: the profile and the share of tagged km."""
     profile = graph.meta.get("profile", "legal")
     what = {
-        "practical": "practical speeds by road class and context, junction and turn costs",
-        "legal": "the legal limits only (an upper bound of speeds), no junction costs",
-        "mountain": "practical speeds, junction and turn costs, curvature and slope",
+        "practical": "vitesses pratiques par classe de route et contexte, coûts des carrefours "
+        "et des virages",
+        "legal": "limites légales seules (majorant des vitesses), sans coût aux carrefours",
+        "mountain": "vitesses pratiques, carrefours et virages, courbure et pente",
+        "insee": "modèle Métric de l'INSEE (heures creuses)",
     }.get(str(profile), str(profile))
     share = graph.meta.get("maxspeed_tagged_share")
-    out = [f"speed profile '{profile}': {what}"]
+    out = [f"profil de vitesse « {profile} » : {what}"]
     if share is not None:
         if share <= 0:
             out.append(
-                "the road network carries no maxspeed tag at all: every speed is a default "
-                "by road class"
+                "le réseau ne porte aucune limitation de vitesse (maxspeed) : toutes les "
+                "vitesses sont des valeurs par défaut selon la classe de route"
             )
         else:
             out.append(
-                f"{100 * share:.0f} % of the network's road length carries a maxspeed tag; "
-                "the rest uses default speeds by road class"
+                f"{100 * share:.0f} % de la longueur du réseau porte une limitation de vitesse "
+                "(maxspeed) ; le reste suit les valeurs par défaut de sa classe de route"
             )
     return out
 

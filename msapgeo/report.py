@@ -143,7 +143,9 @@ def write_access_files(
     table["lat"] = np.where(ok, pts.y.where(ok), np.nan)
     csv = write_csv(table, out / "access.csv", fmt=csv_format)
     excl_csv = write_csv(excl, out / "exclusions.csv", fmt=csv_format)
-    m = access_map(result.origins, sites, edges=edges)
+    from msapgeo.diagnostic import speed_notes
+
+    m = access_map(result.origins, sites, edges=edges, notes=speed_notes(result.graph))
     html_path = save_offline(m, out / "map.html")
     return {"gpkg": gpkg, "csv": csv, "exclusions": excl_csv, "map": html_path}
 
