@@ -15,6 +15,7 @@ distance.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,16 +106,145 @@ class Region:
         return population_points(o, buildings=buildings, places=self.features.places)
 
     def graph(self, *, profile: str | None = None, cache: bool = True) -> RoutingGraph:
-        """The routing graph of the extract with a speed profile (cached on disk)."""
-        density = commune_density(self.origins) if profile == "insee" else None
-        return load_graph(
-            self.osm,
-            features=self.features,
-            profile=profile,
-            dem=self.dem,
-            cache=cache,
-            density=density,
+        """The routing graph of the extract with a speed profile (cached on disk and here)."""
+        key = profile or settings.profile
+        graphs = self.__dict__.setdefault("_graphs", {})
+        if key not in graphs or not cache:
+            density = commune_density(self.origins) if key == "insee" else None
+            graphs[key] = load_graph(
+                self.osm,
+                features=self.features,
+                profile=key,
+                dem=self.dem,
+                cache=cache,
+                density=density,
+            )
+        return graphs[key]  # type: ignore[no-any-return]
+
+    @property
+    def fixed_sites(self) -> gpd.GeoDataFrame:
+        """The sites that can be routed (no exclusion)."""
+        s = self.sites
+        return s[s["exclusion"].isna()].reset_index(drop=True) if "exclusion" in s else s
+
+    # ------------------------------------------------------------------ the workflow
+    def access(self, *, profile: str | None = None) -> Any:
+        """Nearest site of every origin (:func:`msapgeo.pipeline.run_access`)."""
+        from msapgeo.pipeline import run_access
+
+        return run_access(self.graph(profile=profile), self.origins, self.sites, site_id="site_id")
+
+    def diagnostic(self, *, profile: str | None = None, people: bool = True) -> Any:
+        """The SDAASP diagnostic (:func:`msapgeo.diagnostic.run_diagnostic`), with the
+        population points when the region has buildings (:meth:`population_points`)."""
+        from msapgeo.diagnostic import add_people, run_diagnostic
+
+        g = self.graph(profile=profile)
+        diag = run_diagnostic(
+            g,
+            self.origins,
+            self.sites,
+            density=self.density,
+            mountain=self.mountain,
+            zonages=self.zonages,
+            meta={"region": self.label, "title": f"Diagnostic — {self.label}"},
         )
+        diag.notes[:0] = self.notes
+        points = self.population_points() if people else None
+        if points is not None:
+            add_people(diag, g, points)
+        return diag
+
+    def evaluate(
+        self,
+        add: Any = None,
+        remove: Sequence[str] = (),
+        *,
+        profile: str | None = None,
+    ) -> Any:
+        """Who gains if sites open or close (:func:`msapgeo.planning.evaluate`).
+
+        ``add``: commune codes (their town halls), ``(lon, lat)`` pairs, or a GeoDataFrame
+        of sites with ``site_id``.
+        """
+        from msapgeo.planning import evaluate, sites_from_communes, sites_from_points
+
+        new = None
+        if add is not None and not isinstance(add, gpd.GeoDataFrame):
+            items = list(add)
+            codes = [a for a in items if isinstance(a, str)]
+            pairs = [tuple(a) for a in items if not isinstance(a, str)]
+            parts = []
+            if codes:
+                parts.append(sites_from_communes(self.origins, codes))
+            if pairs:
+                parts.append(sites_from_points(pairs))
+            new = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=settings.default_crs)
+        elif add is not None:
+            new = add
+        return evaluate(
+            self.graph(profile=profile), self.origins, self.fixed_sites, add=new, remove=remove
+        )
+
+    def optimise(
+        self,
+        k: int = 2,
+        threshold_min: float = 30.0,
+        *,
+        candidates: str = "post_offices",
+        profile: str | None = None,
+    ) -> pd.DataFrame:
+        """Maximal covering, p-median and set covering for 1..k new sites among the
+        region's candidates (:mod:`msapgeo.planning`), the matrix limited to
+        ``threshold_min`` for the coverage models."""
+        from msapgeo.places import snap
+        from msapgeo.planning import candidate_matrix, optimise
+
+        g = self.graph(profile=profile)
+        cands = snap(g, self.candidates[candidates])
+        cands = cands[cands["exclusion"].isna()].reset_index(drop=True)
+        weight = "population" if self.origins["population"].notna().any() else "count"
+        m = candidate_matrix(g, self.origins, self.fixed_sites, cands, weight=weight)
+        return optimise(m, range(1, min(k, m.n_candidates) + 1), [threshold_min])
+
+    def scenario(
+        self,
+        *,
+        close: shapely.Geometry | Sequence[str] | None = None,
+        winter: str | None = None,
+        profile: str | None = None,
+    ) -> tuple[Any, Any, pd.DataFrame, pd.DataFrame]:
+        """Road closures: a polygon or road names/refs (default: the region's winter
+        closure), or the ways OSM tags close on a ``winter`` date (YYYY-MM-DD).
+        Returns :func:`msapgeo.scenarios.compare`'s before, after, communes, summary."""
+        from msapgeo.scenarios import close_roads, compare, winter_closures
+
+        g = self.graph(profile=profile)
+        if winter is not None:
+            sc = winter_closures(g, winter)
+        elif close is None and self.winter is not None:
+            polygon, what = self.winter
+            sc = close_roads(g, polygon=polygon, reason=what)
+            if self.winter_refs:
+                ids = sc.closed.loc[sc.closed["ref"].isin(self.winter_refs), "osm_way_id"]
+                sc = close_roads(g, way_ids=ids.tolist(), reason=what)
+        elif isinstance(close, shapely.Geometry):
+            sc = close_roads(g, polygon=close)
+        elif close is not None:
+            names = [c for c in close if c in set(g.way_name)]
+            refs = [c for c in close if c not in names]
+            sc = close_roads(g, names=names, refs=refs)
+        else:
+            raise InputError("scenario: give close= (polygon, names or refs) or winter=")
+        return compare(g, sc, self.origins, self.fixed_sites, id_col="insee_com")
+
+    def isochrones(
+        self, thresholds: Sequence[float] = (10.0, 20.0, 30.0), *, profile: str | None = None
+    ) -> gpd.GeoDataFrame:
+        """Zones within each threshold of the nearest site (:mod:`msapgeo.isochrones`)."""
+        from msapgeo.isochrones import isochrones
+
+        return isochrones(self.graph(profile=profile), self.fixed_sites, thresholds)
 
 
 def commune_density(origins: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:

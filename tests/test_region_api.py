@@ -1,0 +1,43 @@
+"""The planner's workflow on a Region: access, diagnostic, evaluate, optimise, scenario,
+isochrones, each a thin method over the module functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import msapgeo as mg
+
+
+@pytest.fixture(scope="module")
+def region(mirror: Path) -> mg.Region:
+    return mg.load_region("pays-du-mont-blanc")
+
+
+def test_region_workflow(region: mg.Region) -> None:
+    acc = region.access()
+    assert acc.origins["time_min"].notna().all()
+    assert region.graph() is region.graph()  # built once per region and profile
+    ev = region.evaluate(add=["74085"])
+    row = ev.communes.set_index("insee_com").loc["74085"]
+    assert row["time_after_min"] < 1.0 < row["time_before_min"]
+    assert "gagnent en moyenne" in ev.plain_summary()
+    table = region.optimise(k=1, threshold_min=20.0)
+    assert {"maximal_covering", "p_median", "set_covering"} <= set(table["model"])
+    _, _, communes, _ = region.scenario()
+    assert communes.loc[communes["loses_access"], "name"].tolist() == ["Vallorcine"]
+    iso = region.isochrones()
+    assert iso["to_min"].tolist() == [10.0, 20.0, 30.0]
+
+
+def test_region_diagnostic_counts_people(region: mg.Region) -> None:
+    diag = region.diagnostic()
+    assert diag.people is not None
+    assert diag.people["population"].sum() == pytest.approx(region.origins["population"].sum())
+    assert diag.isochrones is not None
+
+
+def test_unknown_region() -> None:
+    with pytest.raises(mg.InputError, match="region"):
+        mg.load_region("atlantis")
