@@ -646,7 +646,10 @@ def _demo_planning_and_winter(
             origin_id="point_id" if "point_id" in origins.columns else None,
         )
         k = min(2, m.n_candidates)
-        table = optimise(m, range(1, k + 1), [20.0, 30.0])
+        names = dict(
+            zip(cands["site_id"], cands.get("name", cands["site_id"]).astype(str), strict=True)
+        )
+        table = optimise(m, range(1, k + 1), [20.0, 30.0], names=names)
         table.insert(0, "candidates", kind)
         table.insert(1, "candidates_off_network", off)
         best = maximal_covering(m, k, 20.0)
@@ -929,7 +932,10 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     m = candidate_matrix(r.graph, r.origins, r.sites, cands, weight=args.weight or r.weight)
     if args.k > m.n_candidates:
         raise InputError(f"--k {args.k} is larger than the {m.n_candidates} candidates")
-    table = optimise(m, range(1, args.k + 1), [args.threshold], method=args.method)
+    names = dict(
+        zip(cands["site_id"], cands.get("name", cands["site_id"]).astype(str), strict=True)
+    )
+    table = optimise(m, range(1, args.k + 1), [args.threshold], method=args.method, names=names)
     out = args.out
     with OutputFolder(out, {"command": "optimise", "region": r.label}) as folder:
         tmp = folder.path
@@ -950,7 +956,16 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     )
     for note in m.notes:
         print(f"  note: {note}")
-    cols = ["model", "k", "threshold_min", "objective", "gap_pct", "method", "chosen"]
+    cols = [
+        "model",
+        "k",
+        "threshold_min",
+        "objective",
+        "objective_unit",
+        "already_covered_population",
+        "gain_population",
+        "chosen_names",
+    ]
     print(table[cols].to_string(index=False))
     print(f"written: {out}/optimise.csv, optimise.gpkg, map.html")
     print(f"done in {time.perf_counter() - t0:.1f} s")

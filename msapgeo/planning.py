@@ -21,7 +21,7 @@ bound is reported.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -713,10 +713,28 @@ def _lscp_solve(a: np.ndarray, *, relax: bool) -> tuple[float, np.ndarray]:
     return float(res.fun), res.x
 
 
+OBJECTIVE_UNITS: dict[str, str] = {
+    "maximal_covering": "inhabitants covered (existing sites included)",
+    "p_median": "population-weighted total time (inhabitant-minutes)",
+    "set_covering": "sites needed in total (existing included)",
+}
+
+
 def optimise(
-    m: CandidateMatrix, ks: Sequence[int], thresholds: Sequence[float], *, method: str = "auto"
+    m: CandidateMatrix,
+    ks: Sequence[int],
+    thresholds: Sequence[float],
+    *,
+    method: str = "auto",
+    names: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Run the three models over several ``k`` and thresholds on one matrix; one row each."""
+    """Run the three models over several ``k`` and thresholds on one matrix; one row each.
+
+    Each row also says what its objective counts (``objective_unit``), how many people and
+    origins the existing sites already cover at its threshold (``already_covered_population``,
+    ``already_covered_origins``), the gain of the new sites in people (``gain_population``)
+    and, with ``names`` (site id → name), the chosen sites by name (``chosen_names``).
+    """
     rows = []
     for th in thresholds:
         for k in ks:
@@ -724,4 +742,30 @@ def optimise(
         rows.append(set_covering(m, th, method=method).as_row())
     for k in ks:
         rows.append(p_median(m, k, method=method).as_row())
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out["objective_unit"] = out["model"].map(OBJECTIVE_UNITS)
+    base = {}
+    for th in thresholds:
+        cov = (
+            m.covered(th)[:, : m.n_existing].any(axis=1)
+            if m.n_existing
+            else np.zeros(len(m.weights), bool)
+        )
+        base[th] = (float(m.weights[cov].sum()), int(cov.sum()))
+    th_col = out["threshold_min"]
+    out["already_covered_population"] = [
+        base[t][0] if pd.notna(t) and t in base else np.nan for t in th_col
+    ]
+    out["already_covered_origins"] = [
+        base[t][1] if pd.notna(t) and t in base else np.nan for t in th_col
+    ]
+    mc = out["model"] == "maximal_covering"
+    out["gain_population"] = np.where(
+        mc, out["objective"] - out["already_covered_population"], np.nan
+    )
+    if names is not None:
+        out["chosen_names"] = [
+            ", ".join(names.get(c.strip(), c.strip()) for c in str(ch).split(",") if c.strip())
+            for ch in out["chosen"]
+        ]
+    return out

@@ -205,7 +205,8 @@ class Region:
         cands = cands[cands["exclusion"].isna()].reset_index(drop=True)
         weight = "population" if self.origins["population"].notna().any() else "count"
         m = candidate_matrix(g, self.origins, self.fixed_sites, cands, weight=weight)
-        return optimise(m, range(1, min(k, m.n_candidates) + 1), [threshold_min])
+        names = dict(zip(cands["site_id"], _site_names(cands), strict=True))
+        return optimise(m, range(1, min(k, m.n_candidates) + 1), [threshold_min], names=names)
 
     def scenario(
         self,
@@ -245,6 +246,19 @@ class Region:
         from msapgeo.isochrones import isochrones
 
         return isochrones(self.graph(profile=profile), self.fixed_sites, thresholds)
+
+
+def _site_names(sites: gpd.GeoDataFrame) -> list[str]:
+    """A readable name per site: its name and commune, else its id."""
+    name = sites["name"].fillna("").astype(str) if "name" in sites else sites["site_id"]
+    where = sites["nom"].fillna("").astype(str) if "nom" in sites else None
+    out = []
+    for i, n in enumerate(name):
+        label = n or str(sites["site_id"].iloc[i])
+        if where is not None and where.iloc[i] and where.iloc[i] not in label:
+            label = f"{label} ({where.iloc[i]})"
+        out.append(label)
+    return out
 
 
 def commune_density(origins: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:

@@ -250,3 +250,16 @@ def test_candidate_matrix_with_a_time_limit(region: tuple) -> None:
     assert beyond.any()
     assert np.isnan(cut.time_min[beyond]).all()
     assert maximal_covering(cut, 2, 5.0).objective == maximal_covering(full, 2, 5.0).objective
+
+
+def test_optimise_rows_say_what_they_count(region: tuple) -> None:
+    g, origins, existing, cands = region
+    m = candidate_matrix(g, origins, existing, cands, weight="count")
+    names = dict(zip(cands["site_id"], cands["name"].astype(str), strict=True))
+    t = optimise(m, [1], [5.0], names=names)
+    mc = t[t["model"] == "maximal_covering"].iloc[0]
+    cov = m.covered(5.0)[:, : m.n_existing].any(axis=1)
+    assert mc["already_covered_origins"] == int(cov.sum())
+    assert mc["gain_population"] == mc["objective"] - mc["already_covered_population"]
+    assert mc["chosen_names"] == names[mc["chosen"]]
+    assert mc["objective_unit"].startswith("inhabitants covered")
