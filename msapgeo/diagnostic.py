@@ -313,12 +313,16 @@ def add_people(
     methods = routed.groupby("insee_com")["origin_method"].first().value_counts().to_dict()
     diag.points, diag.people, diag.people_epci = routed, people, epci
     diag.notes.append(
-        f"every inhabitant: {len(routed):,} population points "
-        f"({', '.join(f'{n} communes from {m}' for m, n in methods.items())}); "
-        f"{int(lost.sum())} points ({routed.loc[lost, 'population'].sum():,.0f} inhabitants) "
-        "lie too far from a road and are not routed"
+        f"tous les habitants : {_fr_int(len(routed))} points de population ("
+        + ", ".join(f"{n} communes par {m}" for m, n in methods.items())
+        + f") ; {int(lost.sum())} points ({_fr_int(routed.loc[lost, 'population'].sum())} "
+        "habitants) sont trop loin d'une route et ne sont pas calculés"
     )
     return diag
+
+
+def _fr_int(value: float) -> str:
+    return f"{value:,.0f}".replace(",", "\u202f")
 
 
 def speed_notes(graph: RoutingGraph) -> list[str]:
@@ -358,27 +362,31 @@ def _notes(
     unknown_pop = int(communes["population"].isna().sum())
     if unknown_pop:
         notes.append(
-            f"{unknown_pop} of {len(communes)} communes have no known population: they are "
-            "kept in the tables and maps but left out of every population figure"
+            f"{unknown_pop} des {len(communes)} communes n'ont pas de population connue : "
+            "elles restent dans les tableaux et les cartes mais hors de tout chiffre de "
+            "population"
         )
     if density is None:
-        notes.append("no density table given: density class is 'unknown' for every commune")
+        notes.append(
+            "pas de grille de densité fournie : la classe de densité est « unknown » pour "
+            "chaque commune"
+        )
     elif (communes["density_class"] == "unknown").any():
         n = int((communes["density_class"] == "unknown").sum())
-        notes.append(f"{n} communes are missing from the density table ('unknown')")
+        notes.append(f"{n} communes absentes de la grille de densité (« unknown »)")
     if (
         mountain is not None
         and "mountain_source" in mountain.columns
         and (mountain["mountain_source"].astype(str).str.startswith("estimated (DEM)").any())
     ):
         notes.append(
-            "mountain flag estimated (DEM) from the loi Montagne thresholds (700 m, 20 % slopes, "
-            "or 500 m with 15 %): an estimate, not the official zone de montagne list"
+            "zone de montagne estimée par le MNT selon les seuils de la loi Montagne (700 m, "
+            "pentes de 20 %, ou 500 m et 15 %) : une estimation, pas la liste officielle"
         )
     if mountain is None:
         notes.append(
-            "no zone de montagne classification given: "
-            "the mountain flag is 'unknown', never guessed"
+            "pas de classement en zone de montagne fourni : l'indicateur montagne est "
+            "« unknown », jamais deviné"
         )
     if supply_note:
         notes.append(supply_note)
@@ -386,7 +394,7 @@ def _notes(
         n_bus = int((sites["role"] == "itinerant").sum())
         if n_bus:
             notes.append(
-                f"{n_bus} itinerant services (buses) are listed apart, not routed as fixed sites"
+                f"{n_bus} services itinérants (bus) listés à part, non calculés comme sites fixes"
             )
     return notes
 

@@ -145,7 +145,7 @@ def site_supply(sites: pd.DataFrame) -> tuple[np.ndarray, str | None]:
         wh = pd.to_numeric(sites["weekly_hours"], errors="coerce")
         if wh.notna().any():
             return wh.fillna(0).to_numpy(float), None
-    note = "no site publishes opening hours: the 2SFCA counts every site as supply 1"
+    note = "aucun site ne publie ses horaires : le 2SFCA compte chaque site pour une offre de 1"
     return np.ones(len(sites)), note
 
 

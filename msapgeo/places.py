@@ -105,11 +105,13 @@ def check_town_halls(
         poly = polys.iloc[i]
         dist = float(pts_m.iloc[i].distance(metric.iloc[i]))
         code = out["insee_com"].iloc[i] if "insee_com" in out.columns else str(i)
-        found = f"the town hall point lies {dist:,.0f} m outside commune {code}"
+        found = f"le point de la mairie est à {dist:,.0f} m hors de la commune {code}".replace(
+            ",", "\u202f"
+        )
         new, how = _replacement(poly, townhalls, places, out.geometry.iloc[i])
         out.iloc[i, out.columns.get_loc(out.geometry.name)] = new
         out.iloc[i, out.columns.get_loc("point_source")] = how
-        notes[i] = f"{found}; replaced by the {how}"
+        notes[i] = f"{found} ; remplacé par {how}"
     out["point_note"] = notes
     return out
 
@@ -129,13 +131,13 @@ def _replacement(
             main = ~name.str.lower().str.contains("annexe|maison de village|antenne")
             pick = th[main] if main.any() else th
             j = int(np.argmin([shapely.distance(g, old) for g in pick.geometry]))
-            return pick.geometry.iloc[j], "town hall of the OSM extract inside the commune"
+            return pick.geometry.iloc[j], "la mairie de l'extrait OSM dans la commune"
     if places is not None and len(places):
         pl = places[places.geometry.within(poly) & places["place"].isin(list(PLACE_RANK))]
         if len(pl):
             best = pl.assign(_r=pl["place"].map(PLACE_RANK)).sort_values("_r").iloc[0]
-            return best.geometry, f"main place=* node of the commune ({best['place']})"
-    return shapely.point_on_surface(poly), "representative point"
+            return best.geometry, f"le nœud place=* principal de la commune ({best['place']})"
+    return shapely.point_on_surface(poly), "un point intérieur du polygone communal"
 
 
 def read_points(

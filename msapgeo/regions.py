@@ -359,10 +359,11 @@ def pays_du_mont_blanc(*, progress: bool | None = None) -> Region:
     )
     fixed = origins["point_note"].astype(str).str.len() > 0
     notes = [
-        "Road network: real OpenStreetMap data of the Chamonix / Mont-Blanc valley, rebuilt "
-        "from OpenMapTiles vector tiles (2022): it carries no maxspeed, so every speed is a "
-        "default by road class; ids are synthetic and roundabouts untagged.",
-        f"{int(fixed.sum())} town-hall point(s) outside their commune replaced: "
+        "Réseau routier : données OpenStreetMap réelles de la vallée de Chamonix / Mont-Blanc, "
+        "reconstruites depuis des tuiles vectorielles OpenMapTiles (2022) : aucune limitation "
+        "de vitesse (no maxspeed), chaque vitesse est une valeur par défaut selon la classe "
+        "de route ; identifiants synthétiques, giratoires non étiquetés.",
+        f"{int(fixed.sum())} point(s) de mairie hors de leur commune remplacé(s) : "
         + "; ".join(
             f"{c} {n}: {t}"
             for c, n, t in origins.loc[fixed, ["insee_com", "nom", "point_note"]].itertuples(
@@ -370,11 +371,12 @@ def pays_du_mont_blanc(*, progress: bool | None = None) -> Region:
             )
         )
         if fixed.any()
-        else "Every town-hall point lies in its commune.",
-        "Mountain flag: " + datasets.MOUNTAIN_SOURCE_2026 + ".",
-        f"France services of the 2024 list in 74 and its neighbours within {SITE_SEARCH_KM:g} km; "
-        "those beyond the extract's roads are listed with their straight-line distance and "
-        "are not routed (the extract covers the two EPCI only).",
+        else "Chaque point de mairie est dans sa commune.",
+        "Montagne : " + datasets.MOUNTAIN_SOURCE_2026 + ".",
+        f"France services de la liste 2024 en Haute-Savoie et dans les départements voisins à "
+        f"moins de {SITE_SEARCH_KM:g} km ; celles au-delà des routes de l'extrait sont listées "
+        "avec leur distance à vol d'oiseau et ne sont pas calculées (l'extrait ne couvre que "
+        "les deux EPCI).",
     ]
     return Region(
         name="pays-du-mont-blanc",

@@ -285,9 +285,11 @@ def _excel(path: Path, sheets: dict[str, pd.DataFrame], *, french: bool = True) 
             d = safe_table(df)
             for c in d.columns:
                 if d[c].dtype == bool or str(d[c].dtype) == "boolean":
-                    d[c] = d[c].map(
-                        {True: "oui", False: "non"} if french else {True: "yes", False: "no"}
-                    ).astype(object)
+                    d[c] = (
+                        d[c]
+                        .map({True: "oui", False: "non"} if french else {True: "yes", False: "no"})
+                        .astype(object)
+                    )
                 elif not pd.api.types.is_numeric_dtype(d[c]):
                     d[c] = d[c].astype(object).where(d[c].notna(), None)
             if french:

@@ -315,9 +315,10 @@ def _resnap(g2: RoutingGraph, before: gpd.GeoDataFrame, raw: gpd.GeoDataFrame) -
     from msapgeo.places import snap
 
     again = snap(g2, raw, components="all")
-    keep = np.isin(before["node_osmid"].to_numpy(), g2.vx_osmid[g2.vx_in_lscc]) & before[
-        "exclusion"
-    ].isna().to_numpy()
+    keep = (
+        np.isin(before["node_osmid"].to_numpy(), g2.vx_osmid[g2.vx_in_lscc])
+        & before["exclusion"].isna().to_numpy()
+    )
     out = again.copy()
     for col in ("node_osmid", "snap_m", "snap_time_s", "exclusion"):
         out.loc[keep, col] = before.loc[keep, col].to_numpy()

@@ -90,7 +90,6 @@ http_timeout_s: float = 60.0
 # a message naming it, not deep inside a computation.
 
 
-
 def _positive(name: str, value: _Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"settings.{name} must be a number, got {value!r}")

