@@ -883,7 +883,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         write_csv(table, tmp / "evaluation.csv", fmt=args.csv_format)
         write_csv(ev.summary, tmp / "evaluation_summary.csv", fmt=args.csv_format)
         layers = {"communes": ev.communes.drop(columns=["commune_geometry"], errors="ignore")}
-        if len(ev.added):
+        if ev.added is not None and len(ev.added):
             layers["added"] = ev.added
         write_gpkg(layers, tmp / "evaluation.gpkg")
         after_sites = pd.concat(

@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from msapgeo.comparison import Comparison, change_summary
 from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
 from msapgeo.places import snap
@@ -46,55 +47,23 @@ EXACT_MAX_VARIABLES = 2_000_000
 
 
 @dataclass
-class Evaluation:
-    """Before/after comparison of a change of sites.
+class Evaluation(Comparison):
+    """Before/after of a change of sites (a :class:`msapgeo.comparison.Comparison`).
 
     Attributes
     ----------
     communes
-        One row per origin: ``time_before_min``, ``time_after_min``, ``gain_min``,
-        ``site_before``, ``site_after``, ``changes_site`` and the origin's columns.
+        One row per origin: ``time_before_min``, ``time_after_min``, ``delta_min``
+        (after − before), ``gain_min`` (before − after, for reading), ``site_before``,
+        ``site_after``, ``changes_site``, ``loses_access`` and the origin's columns.
     summary
-        One schema: ``indicator``, ``population`` (inhabitants), ``minutes`` and
-        ``communes``: population newly within (or no longer within) each threshold, the
-        population-weighted mean time before and after and its change, the mean gain of
-        those who gain, communes that change nearest site or lose access.
+        :func:`msapgeo.comparison.change_summary`: people and minutes.
     added, removed
         The sites added and removed.
-    sites_before, sites_after
-        The sites before and after the change.
     """
 
-    communes: gpd.GeoDataFrame
-    summary: pd.DataFrame
-    added: gpd.GeoDataFrame
-    removed: pd.DataFrame
-    sites_before: gpd.GeoDataFrame | None = None
-    sites_after: gpd.GeoDataFrame | None = None
-
-    def map(self, **kwargs: Any) -> Any:
-        """Before/after map (:func:`msapgeo.maps.before_after_map`); new and closed sites
-        drawn apart."""
-        from msapgeo.maps import before_after_map
-
-        c = self.communes
-        return before_after_map(
-            c.assign(time_min=c["time_before_min"]),
-            c.assign(time_min=c["time_after_min"]),
-            self.sites_before if self.sites_before is not None else self.added.iloc[:0],
-            self.sites_after if self.sites_after is not None else self.added,
-            **kwargs,
-        )
-
-    def plain_summary(self) -> str:
-        """One sentence a council can read: who gains, on average how much."""
-        s = self.summary.set_index("indicator")
-        row = s.loc["inhabitants who gain time: their mean gain"]
-        if not row["population"] > 0:
-            return "Aucun habitant ne gagne de temps."
-        n = f"{row['population']:,.0f}".replace(",", "\u202f")
-        m = f"{row['minutes']:.1f}".replace(".", ",")
-        return f"{n} habitants gagnent en moyenne {m} min."
+    added: gpd.GeoDataFrame | None = None
+    removed: pd.DataFrame | None = None
 
 
 def evaluate(
@@ -160,85 +129,22 @@ def evaluate(
     out["time_before_min"] = before_res["time_min"].to_numpy()
     out["site_after"] = after_res["site_id"].to_numpy()
     out["time_after_min"] = after_res["time_min"].to_numpy()
-    out["gain_min"] = out["time_before_min"] - out["time_after_min"]
+    out["delta_min"] = out["time_after_min"] - out["time_before_min"]
+    out["gain_min"] = -out["delta_min"]
     sb = out["site_before"].astype(object).where(out["site_before"].notna(), "")
     sa = out["site_after"].astype(object).where(out["site_after"].notna(), "")
     out["changes_site"] = sb != sa
     out["loses_access"] = out["time_before_min"].notna() & out["time_after_min"].isna()
-    pop = pd.to_numeric(out.get("population", pd.Series(np.nan, index=out.index)), errors="coerce")
-    rows: list[dict[str, Any]] = []
-    nan = float("nan")
-    for th in thresholds:
-        b = out["time_before_min"] <= th
-        a = out["time_after_min"] <= th
-        for label, sel in (("newly within", a & ~b), ("no longer within", b & ~a)):
-            rows.append(
-                {
-                    "indicator": f"{label} {th:g} min",
-                    "population": float(pop[sel].sum()),
-                    "minutes": nan,
-                    "communes": int(sel.sum()),
-                }
-            )
-    known = pop.notna() & out["time_before_min"].notna() & out["time_after_min"].notna()
-    if pop[known].sum() > 0:
-        mb = float(np.average(out.loc[known, "time_before_min"], weights=pop[known]))
-        ma = float(np.average(out.loc[known, "time_after_min"], weights=pop[known]))
-    else:
-        mb = ma = nan
-    gainers = known & (out["gain_min"] > 1e-9)
-    mean_gain = (
-        float(np.average(out.loc[gainers, "gain_min"], weights=pop[gainers]))
-        if pop[gainers].sum() > 0
-        else nan
-    )
-    counted = float(pop[known].sum())
-    rows += [
-        {
-            "indicator": "population-weighted mean time before",
-            "population": counted,
-            "minutes": mb,
-            "communes": int(known.sum()),
-        },
-        {
-            "indicator": "population-weighted mean time after",
-            "population": counted,
-            "minutes": ma,
-            "communes": int(known.sum()),
-        },
-        {
-            "indicator": "change in population-weighted mean time (after − before)",
-            "population": counted,
-            "minutes": ma - mb,
-            "communes": int(known.sum()),
-        },
-        {
-            "indicator": "inhabitants who gain time: their mean gain",
-            "population": float(pop[gainers].sum()),
-            "minutes": mean_gain,
-            "communes": int(gainers.sum()),
-        },
-        {
-            "indicator": "communes changing nearest site",
-            "population": float(pop[out["changes_site"]].sum()),
-            "minutes": nan,
-            "communes": int(out["changes_site"].sum()),
-        },
-        {
-            "indicator": "communes losing access to every site",
-            "population": float(pop[out["loses_access"]].sum()),
-            "minutes": nan,
-            "communes": int(out["loses_access"].sum()),
-        },
-    ]
     removed = s[s[site_id].astype(str).isin(list(remove))]
     return Evaluation(
         communes=out,
-        summary=pd.DataFrame(rows),
-        added=added,
-        removed=pd.DataFrame(removed),
+        summary=change_summary(out, thresholds),
         sites_before=gpd.GeoDataFrame(s, crs=sites.crs),
         sites_after=gpd.GeoDataFrame(after, crs=sites.crs),
+        before=before_res,
+        after=after_res,
+        added=added,
+        removed=pd.DataFrame(removed),
     )
 
 

@@ -214,10 +214,11 @@ class Region:
         close: shapely.Geometry | Sequence[str] | None = None,
         winter: str | None = None,
         profile: str | None = None,
-    ) -> tuple[Any, Any, pd.DataFrame, pd.DataFrame]:
+    ) -> Any:
         """Road closures: a polygon or road names/refs (default: the region's winter
         closure), or the ways OSM tags close on a ``winter`` date (YYYY-MM-DD).
-        Returns :func:`msapgeo.scenarios.compare`'s before, after, communes, summary."""
+        Returns a :class:`msapgeo.comparison.Comparison` (unpacks as before, after,
+        communes, summary; ``.map()``, ``.plain_summary()``, ``.to_excel()``)."""
         from msapgeo.scenarios import close_roads, compare, winter_closures
 
         g = self.graph(profile=profile)

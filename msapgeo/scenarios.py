@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from msapgeo.comparison import Comparison, change_summary
 from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
 
@@ -334,7 +335,7 @@ def compare(
     thresholds: Sequence[float] = (20.0, 30.0),
     id_col: str = "id",
     site_id: str = "site_id",
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
+) -> Comparison:
     """Route before and after a scenario and report the effects.
 
     Before, places snap to the largest strongly connected component of ``graph``; after,
@@ -343,8 +344,10 @@ def compare(
 
     Returns
     -------
-    (before, after, communes, summary)
-        The two nearest-site results and :func:`scenario_report`'s tables.
+    Comparison
+        Unpacks as ``before, after, communes, summary``: the two nearest-site results,
+        the origins whose time or site changed (:func:`scenario_report`) and the summary
+        in people and minutes (:func:`msapgeo.comparison.change_summary`).
     """
     from msapgeo.places import snap
     from msapgeo.routing import nearest_site
@@ -355,5 +358,24 @@ def compare(
     before = nearest_site(graph, o1, s1, site_id=site_id)
     g2 = scenario.graph
     after = nearest_site(g2, _resnap(g2, o1, raw_o), _resnap(g2, s1, raw_s), site_id=site_id)
-    communes, summary = scenario_report(before, after, thresholds=thresholds, id_col=id_col)
-    return before, after, communes, summary
+    communes, _ = scenario_report(before, after, thresholds=thresholds, id_col=id_col)
+    full = pd.DataFrame(
+        {
+            "population": pd.to_numeric(
+                before.get("population", pd.Series(np.nan, index=before.index)), errors="coerce"
+            ).to_numpy(),
+            "time_before_min": before["time_min"].to_numpy(),
+            "time_after_min": after["time_min"].to_numpy(),
+            "site_before": before["site_id"].to_numpy(),
+            "site_after": after["site_id"].to_numpy(),
+        }
+    )
+    return Comparison(
+        communes=communes,
+        summary=change_summary(full, thresholds),
+        sites_before=sites,
+        sites_after=sites,
+        before=before,
+        after=after,
+        closed_roads=scenario.closed,
+    )

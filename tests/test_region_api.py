@@ -41,3 +41,29 @@ def test_region_diagnostic_counts_people(region: mg.Region) -> None:
 def test_unknown_region() -> None:
     with pytest.raises(mg.InputError, match="region"):
         mg.load_region("atlantis")
+
+
+def test_one_comparison_type_with_one_sign(region: mg.Region, tmp_path: Path) -> None:
+    from msapgeo.comparison import Comparison
+
+    winter = region.scenario()
+    opening = region.evaluate(add=["74085"])
+    assert isinstance(winter, Comparison)
+    assert isinstance(opening, Comparison)
+    # delta = after − before: a closure never makes a trip shorter, a new site never longer
+    assert (winter.communes["delta_min"].dropna() >= -1e-9).all()
+    assert (opening.communes["delta_min"].dropna() <= 1e-9).all()
+    assert list(winter.summary.columns) == list(opening.summary.columns) == [
+        "indicator",
+        "population",
+        "minutes",
+        "communes",
+    ]
+    assert "perdent tout accès" in winter.plain_summary()
+    assert "gagnent en moyenne" in opening.plain_summary()
+    xlsx = opening.to_excel(tmp_path / "eval.xlsx")
+    import pandas as pd
+
+    assert "population (hab.)" in pd.read_excel(xlsx, sheet_name="communes").columns
+    mg.save_offline(winter.map(), tmp_path / "winter.html")
+    assert (tmp_path / "winter.html").stat().st_size > 10_000
