@@ -295,6 +295,8 @@ def nearest_site(
     out["site2_id"] = site2
     out["time2_min"] = time2_s / 60.0
     out["exclusion"] = excl
+    if origins.crs is not None and out.crs is not None and not out.crs.equals(origins.crs):
+        out = out.to_crs(origins.crs)  # results in the input CRS
     return out
 
 

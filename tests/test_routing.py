@@ -194,3 +194,18 @@ def test_od_matrix_labels_rows_of_a_nearest_site_result_by_origin() -> None:
     m = od_matrix(g, res, s)
     assert list(m.origin_ids) == ["o0", "o1"]  # rows keep the origins' own ids
     assert list(m.site_ids) == ["s0"]
+
+
+def test_results_come_back_in_the_input_crs() -> None:
+    g = graph_from_edges(3, [(0, 1, 10.0, 100.0), (1, 2, 10.0, 100.0), (2, 0, 10.0, 100.0)])
+    import geopandas as gpd
+
+    o = gpd.GeoDataFrame(  # not snapped: snapping works in WGS84, results come back
+        {"id": ["o0", "o1"]},
+        geometry=gpd.points_from_xy(g.node_lon[[0, 1]], g.node_lat[[0, 1]]),
+        crs="EPSG:4326",
+    ).to_crs("EPSG:2154")
+    s = snapped_points(g, [2], prefix="s")
+    res = nearest_site(g, o, s)
+    assert res.crs.to_epsg() == 2154
+    assert res["time_min"].notna().all()
