@@ -480,8 +480,9 @@ def _finish(
             print(f"  note: {note}")
     for line in extra_lines:
         print(line)
-    written = [str(folder.final(p)) for p in files.values()]
-    print("written: " + ", ".join([*written, f"{out}/run.json"]))
+    written = sorted(str(p) for p in folder.out.rglob("*") if p.is_file())
+    print(f"written ({len(written)} files, listed with their SHA-256 in {out}/run.json): ")
+    print("  " + "\n  ".join(written))
     print(f"done in {time.perf_counter() - t0:.1f} s")
 
 
