@@ -119,3 +119,57 @@ def test_geopackage_for_qgis(diag_out: Path, tmp_path: Path) -> None:
     with settings.override(output_crs="EPSG:2154"):
         out = write_gpkg({"epci": epci}, tmp_path / "l93.gpkg")
     assert gpd.read_file(out, layer="epci").crs.to_epsg() == 2154
+
+
+_A4_PROBE = """<!DOCTYPE html><html><body>
+<iframe id="f" src="report.html" style="width:703px;height:1000px;border:0"></iframe>
+<pre id="out">pending</pre>
+<script>
+document.getElementById("f").addEventListener("load", function () {
+  var d = this.contentDocument, worst = 0, n = 0;
+  d.querySelectorAll("table, img, .cards").forEach(function (t) {
+    n += 1; worst = Math.max(worst, t.scrollWidth, t.getBoundingClientRect().width);
+  });
+  document.getElementById("out").textContent =
+    JSON.stringify({page: d.documentElement.clientWidth, widest: worst, n: n});
+});
+</script></body></html>"""
+
+
+def test_report_prints_on_a4_without_overflow(diag_out: Path, tmp_path: Path) -> None:
+    """A4 (210 mm less the 12 mm margins = 186 mm ≈ 703 CSS px): no table, chart or card is
+    wider than the page; the PDF printed by Chromium is A4."""
+    import json
+    import re
+    import shutil
+    import subprocess
+
+    from tests.chromium import chromium_args
+
+    report = diag_out / "diagnostic" / "report.html"
+    shutil.copy(report, tmp_path / "report.html")
+    (tmp_path / "probe.html").write_text(_A4_PROBE)
+    args = [*chromium_args(tmp_path), "--allow-file-access-from-files"]
+    dom = subprocess.run(
+        [*args, "--dump-dom", (tmp_path / "probe.html").as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    m = re.search(r'<pre id="out">([^<]*)</pre>', dom)
+    assert m is not None
+    probe = json.loads(m.group(1))
+    assert probe["n"] >= 8  # tables, images and cards were measured
+    assert probe["widest"] <= probe["page"] + 1, probe
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [*args, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", report.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf.read_bytes())
+    assert boxes
+    w, h = (float(x) for x in boxes[0])
+    assert abs(w - 595.3) < 2 and abs(h - 841.9) < 2  # A4 in points
