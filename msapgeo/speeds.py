@@ -87,20 +87,23 @@ IMPLICIT_KMH: dict[str, float] = {
     "walk": 6.0,
 }
 
+def _load_practical() -> dict[str, tuple[float, float]]:
+    """The practical speed table, from ``data/speeds_practical.csv`` (``msapgeo.data``)."""
+    import csv
+    import io
+    from importlib import resources
+
+    text = resources.files("msapgeo.data").joinpath("speeds_practical.csv").read_text("utf-8")
+    return {
+        row["highway"]: (float(row["rural_kmh"]), float(row["builtup_kmh"]))
+        for row in csv.DictReader(io.StringIO(text))
+    }
+
+
 #: Practical speed (km/h) of an untagged road by class: (outside, inside built-up areas).
-#: Sources in the module docstring (Valhalla 3.9.1 defaults, rural and urban).
-PRACTICAL_KMH: dict[str, tuple[float, float]] = {
-    "motorway": (105.0, 89.0),
-    "trunk": (90.0, 73.0),
-    "primary": (75.0, 57.0),
-    "secondary": (60.0, 49.0),
-    "tertiary": (50.0, 40.0),
-    "unclassified": (40.0, 35.0),
-    "road": (40.0, 35.0),
-    "residential": (35.0, 30.0),
-    "living_street": (20.0, 20.0),
-    "service": (25.0, 20.0),
-}
+#: Read from ``data/speeds_practical.csv``, which names the source of every row
+#: (Valhalla 3.9.1 defaults, rural and urban; see the module docstring).
+PRACTICAL_KMH: dict[str, tuple[float, float]] = _load_practical()
 
 #: Valhalla's ramp factor (``kRampFactor`` = 0.85 in ``speed_assigner.h``): an untagged
 #: link runs at 85 % of the practical speed of the class it serves.

@@ -1,0 +1,1 @@
+"""msapgeo's own small reference tables (installed as ``msapgeo.data``)."""
