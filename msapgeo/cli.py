@@ -647,10 +647,7 @@ def _demo_planning_and_winter(
             origin_id="point_id" if "point_id" in origins.columns else None,
         )
         k = min(2, m.n_candidates)
-        names = dict(
-            zip(cands["site_id"], cands.get("name", cands["site_id"]).astype(str), strict=True)
-        )
-        table = optimise(m, range(1, k + 1), [20.0, 30.0], names=names)
+        table = optimise(m, range(1, k + 1), [20.0, 30.0], names=_site_names(cands))
         table.insert(0, "candidates", kind)
         table.insert(1, "candidates_off_network", off)
         best = maximal_covering(m, k, 20.0)
@@ -667,11 +664,8 @@ def _demo_planning_and_winter(
         )
     winter_rows = None
     if region.winter is not None:
-        polygon, what = region.winter
-        sc = close_roads(graph, polygon=polygon, reason=what)
-        if region.winter_refs:
-            ids = sc.closed.loc[sc.closed["ref"].isin(region.winter_refs), "osm_way_id"]
-            sc = close_roads(graph, way_ids=ids.tolist(), reason=what)
+        what = region.winter[1]
+        sc = region.winter_closure(graph)
         before, after, communes, summary = compare(
             graph, sc, region.origins, fixed, id_col="insee_com"
         )
@@ -933,10 +927,9 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     m = candidate_matrix(r.graph, r.origins, r.sites, cands, weight=args.weight or r.weight)
     if args.k > m.n_candidates:
         raise InputError(f"--k {args.k} is larger than the {m.n_candidates} candidates")
-    names = dict(
-        zip(cands["site_id"], cands.get("name", cands["site_id"]).astype(str), strict=True)
+    table = optimise(
+        m, range(1, args.k + 1), [args.threshold], method=args.method, names=_site_names(cands)
     )
-    table = optimise(m, range(1, args.k + 1), [args.threshold], method=args.method, names=names)
     out = args.out
     with OutputFolder(out, {"command": "optimise", "region": r.label}) as folder:
         tmp = folder.path
@@ -1054,6 +1047,12 @@ def cmd_batch(args: argparse.Namespace) -> None:
         print(f"  failed {row.insee_dep}: {row.error}")
     print("written: " + ", ".join(str(p) for p in written.values()))
     print(f"done in {time.perf_counter() - t0:.1f} s")
+
+
+def _site_names(sites: pd.DataFrame) -> dict[str, str]:
+    """Site id → name (the id where the site has no name)."""
+    names = sites.get("name", sites["site_id"]).astype(str)
+    return dict(zip(sites["site_id"], names, strict=True))
 
 
 def _closed_roads(graph: RoutingGraph, closed: pd.DataFrame) -> gpd.GeoDataFrame | None:

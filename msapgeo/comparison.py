@@ -19,6 +19,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from msapgeo.fr import fr_number
+
 
 def change_summary(
     table: pd.DataFrame, thresholds: Sequence[float] = (10.0, 20.0, 30.0, 45.0)
@@ -165,8 +167,8 @@ class Comparison:
             c = self.communes
             before = c.assign(time_min=c["time_before_min"])
             after = c.assign(time_min=c["time_after_min"])
-        if "closed_roads" not in kwargs and self.closed_roads is not None:
-            kwargs["title"] = kwargs.get("title", "Fermeture : temps avant et après")
+        if self.closed_roads is not None:
+            kwargs.setdefault("title", "Fermeture : temps avant et après")
         return before_after_map(
             before,
             after,
@@ -185,12 +187,11 @@ class Comparison:
         ):
             row = s.loc[key]
             if row["population"] > 0:
-                n = f"{row['population']:,.0f}".replace(",", "\u202f")
-                m = f"{row['minutes']:.1f}".replace(".", ",")
+                n, m = fr_number(row["population"]), fr_number(row["minutes"], 1)
                 parts.append(f"{n} habitants {verb} en moyenne {m} min")
         lose = s.loc["communes losing access to every site"]
         if lose["communes"]:
-            n = f"{lose['population']:,.0f}".replace(",", "\u202f")
+            n = fr_number(lose["population"])
             parts.append(f"{int(lose['communes'])} origine(s), {n} habitants, perdent tout accès")
         return (
             (" ; ".join(parts) + ".") if parts else "Aucun habitant ne gagne ni ne perd de temps."

@@ -17,6 +17,7 @@ import shapely
 
 from msapgeo import settings
 from msapgeo.errors import InputError
+from msapgeo.fr import fr_number
 from msapgeo.graph import RoutingGraph
 from msapgeo.hours import parse_site_hours
 from msapgeo.indicators import (
@@ -313,16 +314,12 @@ def add_people(
     methods = routed.groupby("insee_com")["origin_method"].first().value_counts().to_dict()
     diag.points, diag.people, diag.people_epci = routed, people, epci
     diag.notes.append(
-        f"tous les habitants : {_fr_int(len(routed))} points de population ("
+        f"tous les habitants : {fr_number(len(routed))} points de population ("
         + ", ".join(f"{n} communes par {m}" for m, n in methods.items())
-        + f") ; {int(lost.sum())} points ({_fr_int(routed.loc[lost, 'population'].sum())} "
+        + f") ; {int(lost.sum())} points ({fr_number(routed.loc[lost, 'population'].sum())} "
         "habitants) sont trop loin d'une route et ne sont pas calculés"
     )
     return diag
-
-
-def _fr_int(value: float) -> str:
-    return f"{value:,.0f}".replace(",", "\u202f")
 
 
 def speed_notes(graph: RoutingGraph) -> list[str]:

@@ -164,9 +164,9 @@ class RoutingGraph:
         piece_way = way_of[:-1][same]
         # sums over each edge's own segments, in order: the same way gives bitwise the
         # same edge whatever else the extract holds (no differences of global cumsums)
-        length = _piece_sums(self.seg_len_m, a, b)
-        t_fwd = _piece_sums(self.seg_time_fwd_s, a, b)
-        t_bwd = _piece_sums(self.seg_time_bwd_s, a, b)
+        length, t_fwd, t_bwd = _piece_sums(
+            a, b, self.seg_len_m, self.seg_time_fwd_s, self.seg_time_bwd_s
+        )
         src_fwd = self._majority_source(a, b, self.seg_src_fwd)
         src_bwd = self._majority_source(a, b, self.seg_src_bwd)
         nu = self.node_index(self.vx_osmid[a])
@@ -606,15 +606,12 @@ def haversine_m(
     return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
-def _piece_sums(values: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Sum of ``values[a_i:b_i]`` for each piece, each summed on its own, left to right."""
-    if len(a) == 0:
-        return np.zeros(0)
+def _piece_sums(a: np.ndarray, b: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
+    """For each array, the sum of ``values[a_i:b_i]`` per piece, each summed on its own from
+    left to right (``bincount`` accumulates in order)."""
     seg = _ranges(a, b)
     piece = np.repeat(np.arange(len(a)), b - a)
-    out = np.zeros(len(a))
-    np.add.at(out, piece, values[seg])
-    return out
+    return [np.bincount(piece, weights=v[seg], minlength=len(a)) for v in arrays]
 
 
 def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

@@ -49,6 +49,7 @@ from folium.template import Template
 from msapgeo import settings
 from msapgeo.escape import html_text, script_json
 from msapgeo.fileio import atomic_write_text
+from msapgeo.fr import fr_number
 
 #: Colours of the time classes, from near to far, then unreachable.
 CLASS_COLOURS: tuple[str, ...] = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7b3294")
@@ -93,14 +94,6 @@ def time_class(time_min: pd.Series, thresholds: Sequence[float]) -> pd.Series:
     """Class index (0 = nearest) of each time; -1 where the time is missing."""
     idx = np.searchsorted(np.asarray(thresholds, float), time_min.to_numpy(float), side="right")
     return pd.Series(np.where(time_min.notna(), idx, -1), index=time_min.index)
-
-
-def _fr_number(value: Any, decimals: int = 1, unit: str = "") -> str:
-    """French number: decimal comma, narrow no-break space between thousands."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)) or pd.isna(value):
-        return "—"
-    text = f"{float(value):,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-    return f"{text} {unit}".strip()
 
 
 # --------------------------------------------------------------------------- page code
@@ -415,7 +408,7 @@ def _text(value: Any) -> str:
 
 
 def _time_text(t: Any) -> str:
-    return _fr_number(t, 1, "min")
+    return fr_number(t, 1, "min")
 
 
 def _origin_popup(name_col: str | None) -> Callable[[pd.Series], list[list[str]]]:
@@ -426,7 +419,7 @@ def _origin_popup(name_col: str | None) -> Callable[[pd.Series], list[list[str]]
         if pd.notna(row.get("time_min")):
             out.append(["Temps", _time_text(row["time_min"])])
             if "dist_km" in row:
-                out.append(["Distance", _fr_number(row.get("dist_km"), 1, "km")])
+                out.append(["Distance", fr_number(row.get("dist_km"), 1, "km")])
             site = row.get("site_name", row.get("site_id"))
             out.append(["Site le plus proche", _text(site)])
             if "site_type" in row and pd.notna(row["site_type"]):
@@ -435,7 +428,7 @@ def _origin_popup(name_col: str | None) -> Callable[[pd.Series], list[list[str]]
                 site2 = row.get("site2_name", row.get("site2_id"))
                 out.append(["2e site", f"{_text(site2)} ({_time_text(row['time2_min'])})"])
         if "population" in row and pd.notna(row["population"]):
-            out.append(["Population", _fr_number(row["population"], 0, "hab.")])
+            out.append(["Population", fr_number(row["population"], 0, "hab.")])
         if pd.notna(row.get("exclusion")):
             out.append(["Exclu", _text(row["exclusion"])])
         return out
@@ -460,7 +453,7 @@ def _site_popup(row: pd.Series) -> list[list[str]]:
             v = row[d]
             out.append([d[2:].capitalize(), _text(v) if pd.notna(v) and str(v) else "fermé"])
     if "weekly_hours" in row and pd.notna(row["weekly_hours"]):
-        out.append(["Ouverture hebdomadaire", _fr_number(row["weekly_hours"], 1, "h")])
+        out.append(["Ouverture hebdomadaire", fr_number(row["weekly_hours"], 1, "h")])
     if "exclusion" in row and pd.notna(row["exclusion"]):
         out.append(["Exclu", _text(row["exclusion"])])
     return out
@@ -623,8 +616,8 @@ def _origin_layer(
         cells = aggregate_points(o)
         side = float(cells["cell_m"].iloc[0]) if len(cells) else 0.0
         notes.append(
-            f"{len(o):,} points regroupés en {len(cells):,} carrés de "
-            f"{side / 1000:g} km (médiane des temps)".replace(",", "\u202f")
+            f"{fr_number(len(o))} points regroupés en {fr_number(len(cells))} carrés de "
+            f"{side / 1000:g} km (médiane des temps)"
         )
         cls = time_class(cells["time_min"], th)
         cells = cells.assign(_k=cls.to_numpy())

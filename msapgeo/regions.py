@@ -92,6 +92,7 @@ class Region:
     winter_refs: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    _graphs: dict[str, RoutingGraph] = field(default_factory=dict, repr=False, compare=False)
 
     def population_points(self) -> gpd.GeoDataFrame | None:
         """The communes' populations spread over their buildings (:mod:`msapgeo.population`);
@@ -108,10 +109,9 @@ class Region:
     def graph(self, *, profile: str | None = None, cache: bool = True) -> RoutingGraph:
         """The routing graph of the extract with a speed profile (cached on disk and here)."""
         key = profile or settings.profile
-        graphs = self.__dict__.setdefault("_graphs", {})
-        if key not in graphs or not cache:
+        if key not in self._graphs or not cache:
             density = commune_density(self.origins) if key == "insee" else None
-            graphs[key] = load_graph(
+            self._graphs[key] = load_graph(
                 self.osm,
                 features=self.features,
                 profile=key,
@@ -119,7 +119,7 @@ class Region:
                 cache=cache,
                 density=density,
             )
-        return graphs[key]  # type: ignore[no-any-return]
+        return self._graphs[key]
 
     @property
     def fixed_sites(self) -> gpd.GeoDataFrame:
@@ -225,11 +225,7 @@ class Region:
         if winter is not None:
             sc = winter_closures(g, winter)
         elif close is None and self.winter is not None:
-            polygon, what = self.winter
-            sc = close_roads(g, polygon=polygon, reason=what)
-            if self.winter_refs:
-                ids = sc.closed.loc[sc.closed["ref"].isin(self.winter_refs), "osm_way_id"]
-                sc = close_roads(g, way_ids=ids.tolist(), reason=what)
+            sc = self.winter_closure(g)
         elif isinstance(close, shapely.Geometry):
             sc = close_roads(g, polygon=close)
         elif close is not None:
@@ -239,6 +235,21 @@ class Region:
         else:
             raise InputError("scenario: give close= (polygon, names or refs) or winter=")
         return compare(g, sc, self.origins, self.fixed_sites, id_col="insee_com")
+
+    def winter_closure(self, graph: RoutingGraph) -> Any:
+        """The region's winter closure on ``graph``: the ways of :attr:`winter_refs` (all
+        ways when empty) crossing the :attr:`winter` polygon (a :class:`~msapgeo.scenarios.
+        Scenario`)."""
+        from msapgeo.scenarios import close_roads
+
+        if self.winter is None:
+            raise InputError(f"region {self.name!r} has no winter closure")
+        polygon, what = self.winter
+        sc = close_roads(graph, polygon=polygon, reason=what)
+        if self.winter_refs:
+            ids = sc.closed.loc[sc.closed["ref"].isin(self.winter_refs), "osm_way_id"]
+            sc = close_roads(graph, way_ids=ids.tolist(), reason=what)
+        return sc
 
     def isochrones(
         self, thresholds: Sequence[float] = (10.0, 20.0, 30.0), *, profile: str | None = None

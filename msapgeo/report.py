@@ -19,6 +19,7 @@ import pandas as pd
 from msapgeo import settings
 from msapgeo.escape import html_text, safe_table
 from msapgeo.fileio import OutputFolder, atomic_path, atomic_write_text
+from msapgeo.fr import fr_number
 from msapgeo.maps import access_map, save_offline
 from msapgeo.pipeline import AccessResult
 
@@ -323,19 +324,6 @@ def _excel(path: Path, sheets: dict[str, pd.DataFrame], *, french: bool = True) 
 
 
 # --------------------------------------------------------------------------- French report
-
-
-def fr_number(value: Any, decimals: int = 0, unit: str = "") -> str:
-    """A number the French way: decimal comma, narrow no-break space between thousands;
-    ``—`` when missing."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    if not np.isfinite(v):
-        return "—"
-    text = f"{v:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-    return f"{text}\u00a0{unit}" if unit else text
 
 
 def _fr_cell(value: Any, column: str) -> str:

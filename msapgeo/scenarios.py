@@ -254,7 +254,7 @@ def scenario_report(
     (communes, summary)
         ``communes``: origins whose time or site changed, with ``time_before_min``,
         ``time_after_min``, ``delta_min``, ``loses_access`` and ``crosses_<T>min``;
-        ``summary``: counts and population per effect.
+        ``summary``: :func:`msapgeo.comparison.change_summary` (people and minutes).
     """
     if len(before) != len(after):
         raise InputError("before and after must be results on the same origins")
@@ -276,36 +276,13 @@ def scenario_report(
     )
     df["delta_min"] = df["time_after_min"] - df["time_before_min"]
     df["loses_access"] = df["time_before_min"].notna() & df["time_after_min"].isna()
-    rows = [
-        {
-            "effect": "loses access to every site",
-            "communes": int(df["loses_access"].sum()),
-            "population": float(df.loc[df["loses_access"], "population"].sum()),
-        }
-    ]
     for th in thresholds:
-        col = f"crosses_{th:g}min"
-        b = df["time_before_min"] <= th
-        a = df["time_after_min"] <= th
-        df[col] = b & ~a
-        rows.append(
-            {
-                "effect": f"no longer within {th:g} min",
-                "communes": int(df[col].sum()),
-                "population": float(df.loc[df[col], "population"].sum()),
-            }
-        )
+        df[f"crosses_{th:g}min"] = (df["time_before_min"] <= th) & ~(df["time_after_min"] <= th)
     site_b = df["site_before"].astype(object).where(df["site_before"].notna(), "")
     site_a = df["site_after"].astype(object).where(df["site_after"].notna(), "")
     changed = (df["delta_min"].abs() > 1e-9) | df["loses_access"] | (site_b != site_a)
-    rows.append(
-        {
-            "effect": "time or nearest site changed",
-            "communes": int(changed.sum()),
-            "population": float(df.loc[changed, "population"].sum()),
-        }
-    )
-    return df[changed].sort_values("delta_min", ascending=False), pd.DataFrame(rows)
+    changed_rows = df[changed].sort_values("delta_min", ascending=False)
+    return changed_rows, change_summary(df, thresholds)
 
 
 def _resnap(g2: RoutingGraph, before: gpd.GeoDataFrame, raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -358,21 +335,10 @@ def compare(
     before = nearest_site(graph, o1, s1, site_id=site_id)
     g2 = scenario.graph
     after = nearest_site(g2, _resnap(g2, o1, raw_o), _resnap(g2, s1, raw_s), site_id=site_id)
-    communes, _ = scenario_report(before, after, thresholds=thresholds, id_col=id_col)
-    full = pd.DataFrame(
-        {
-            "population": pd.to_numeric(
-                before.get("population", pd.Series(np.nan, index=before.index)), errors="coerce"
-            ).to_numpy(),
-            "time_before_min": before["time_min"].to_numpy(),
-            "time_after_min": after["time_min"].to_numpy(),
-            "site_before": before["site_id"].to_numpy(),
-            "site_after": after["site_id"].to_numpy(),
-        }
-    )
+    communes, summary = scenario_report(before, after, thresholds=thresholds, id_col=id_col)
     return Comparison(
         communes=communes,
-        summary=change_summary(full, thresholds),
+        summary=summary,
         sites_before=sites,
         sites_after=sites,
         before=before,
