@@ -30,7 +30,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +197,7 @@ class RawWays:
 
 #: Version of the graph-building rules; part of the graph cache key, so that a cache
 #: built by older rules (built-up detection, speed tables) is never reused.
-BUILD_VERSION = 3
+BUILD_VERSION = 4
 
 #: ``highway=*`` values of nodes that control a junction (junction delays).
 CONTROL_NODES: tuple[str, ...] = ("traffic_signals", "stop", "give_way")
@@ -555,6 +555,60 @@ PLACE_RADIUS_M: dict[str, float] = {
 SPEED_BUILTUP_LANDUSE: tuple[str, ...] = ("commercial", "retail")
 
 
+#: Radius (m) over which street density is measured: Valhalla 3.9.1,
+#: ``src/mjolnir/graphenhancer.cc`` (``kDensityRadius`` = 2 km).
+DENSITY_RADIUS_M = 2_000.0
+#: Street density (km of road per km²) above which the practical *urban* speeds apply:
+#: Valhalla takes a road as urban when its relative density ``round(0.7 × km/km²)`` is
+#: above ``kMaxRuralDensity`` = 8 (``speed_assigner.h``), i.e. from 8.5 / 0.7 ≈ 12.1 km/km².
+#: A village's 50 km/h agglomération is a legal context; the street grid of a town is
+#: what slows traffic below the limit (junction spacing, parking, pedestrians).
+DENSE_STREETS_KM_KM2 = 8.5 / 0.7
+#: Cell (m) of the grid on which street lengths are summed before the disc is applied.
+DENSITY_CELL_M = 250.0
+
+
+def street_density_km_km2(lon: np.ndarray, lat: np.ndarray, length_m: np.ndarray) -> np.ndarray:
+    """Road length per area (km/km²) within :data:`DENSITY_RADIUS_M` of each point.
+
+    Parameters
+    ----------
+    lon, lat
+        Segment midpoints (degrees).
+    length_m
+        Segment lengths (m); every physical segment counted once.
+
+    Returns
+    -------
+    numpy.ndarray
+        The density at each point: lengths summed on a :data:`DENSITY_CELL_M` grid in
+        the metric CRS, then over a disc of :data:`DENSITY_RADIUS_M` (FFT convolution),
+        divided by the disc's area. Roads beyond the extract are not seen, so the edge
+        of an extract reads sparser than it is.
+    """
+    from pyproj import Transformer
+    from scipy.signal import fftconvolve
+
+    out = np.zeros(len(lon))
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        return out
+    tr = Transformer.from_crs("EPSG:4326", settings.metric_crs, always_xy=True)
+    x, y = tr.transform(lon[ok], lat[ok])
+    cell = DENSITY_CELL_M
+    r = int(np.ceil(DENSITY_RADIUS_M / cell))
+    ix = np.floor((x - x.min()) / cell).astype(np.int64) + r
+    iy = np.floor((y - y.min()) / cell).astype(np.int64) + r
+    grid = np.zeros((int(iy.max()) + r + 1, int(ix.max()) + r + 1))
+    np.add.at(grid, (iy, ix), length_m[ok])
+    k = np.arange(-r, r + 1) * cell
+    disc = (k[:, None] ** 2 + k[None, :] ** 2 <= DENSITY_RADIUS_M**2).astype(float)
+    summed = fftconvolve(grid, disc, mode="same")
+    area_km2 = disc.sum() * (cell / 1000) ** 2
+    out[ok] = np.clip(summed[iy, ix], 0.0, None) / 1000 / area_km2
+    return out
+
+
 def builtup_areas(features: OSMFeatures) -> gpd.GeoDataFrame:
     """Built-up polygons: commercial and retail ``landuse`` and discs around the places.
 
@@ -661,13 +715,17 @@ def build_graph(
     seg_len[last] = 0.0
     vx_way = np.repeat(np.arange(n_ways), np.diff(ptr))
 
-    # per-way speeds for urban / rural segments, each direction
+    # per-way speeds for urban / rural segments, each direction; with the practical
+    # table, built-up segments outside dense street grids take the practical rural
+    # speed capped by the legal built-up limit (column "village")
     fwd = np.zeros(n_ways, bool)
     bwd = np.zeros(n_ways, bool)
     labels = []
     spd = np.zeros((n_ways, 4))
+    village = np.zeros((n_ways, 2))
     src = np.zeros((n_ways, 4), np.uint8)
     hint = np.zeros(n_ways, np.int8)  # 1 urban, -1 rural, 0 unknown
+    legal_model = replace(model, practical=False)
     for i, tags in enumerate(raw.tags):
         f, b, label = oneway_of(tags)
         fwd[i], bwd[i] = f, b
@@ -678,6 +736,10 @@ def build_graph(
             spd[i, 2 * j], spd[i, 2 * j + 1] = ds.urban_kmh, ds.rural_kmh
             src[i, 2 * j] = SOURCE_CODE[ds.urban_source]
             src[i, 2 * j + 1] = SOURCE_CODE[ds.rural_source]
+            village[i, j] = ds.urban_kmh
+            if model.practical:
+                legal = way_speeds(tags, direction, oneway, legal_model)
+                village[i, j] = min(legal.urban_kmh, ds.rural_kmh)
         h = urban_hint(tags)
         hint[i] = 0 if h is None else (1 if h else -1)
 
@@ -691,9 +753,18 @@ def build_graph(
     unknown = np.flatnonzero(seg_hint == 0)
     if builtup_areas is not None and len(builtup_areas) and len(unknown):
         urban[unknown] = builtup_mask(mid_lon[unknown], mid_lat[unknown], builtup_areas)
+    # a dense street grid is built up too, whatever the other signals say
+    dense = np.zeros(n_vx, bool)
+    if builtup_areas is not None and n_vx:
+        dense = street_density_km_km2(mid_lon, mid_lat, seg_len) > DENSE_STREETS_KM_KM2
+        urban[unknown] |= dense[unknown]
     col_fwd = np.where(urban, 0, 1)
     kmh_fwd = spd[vx_way, col_fwd]
     kmh_bwd = spd[vx_way, col_fwd + 2]
+    if model.practical:
+        thin = urban & ~dense
+        kmh_fwd = np.where(thin, village[vx_way, 0], kmh_fwd)
+        kmh_bwd = np.where(thin, village[vx_way, 1], kmh_bwd)
     seg_time_fwd = seg_len / (kmh_fwd / 3.6)
     seg_time_bwd = seg_len / (kmh_bwd / 3.6)
 
@@ -705,6 +776,7 @@ def build_graph(
         "profile": "practical" if model.practical else "legal",
         "speed_model": model.to_dict(),
         "builtup_segments_share": float(urban[seg_len > 0].mean()) if n_vx else 0.0,
+        "dense_streets_segments_share": float((urban & dense)[seg_len > 0].mean()) if n_vx else 0.0,
         "rejected_ways": dict(raw.rejected),
         "missing_nodes": raw.missing_nodes,
         "speed_table": "practical" if model.practical else "legal",

@@ -19,9 +19,10 @@ the right, R415-5), slows to :data:`msapgeo.speeds.YIELD_KMH` and speeds up agai
 ``highway=stop`` node makes it stop, ``highway=give_way`` yield, and
 ``highway=traffic_signals`` costs every approach the mean signal delay. A control node
 mapped on the approach rather than on the junction counts for the direction that leads
-to the nearer junction. The delay is the physical time lost braking and accelerating
-(:func:`msapgeo.speeds.junction_delay_s`), added to the segment that arrives at the
-junction.
+to the nearer junction. The delay is the physical time lost braking and accelerating; on the
+turn-expanded graph the practical profile routes on (:mod:`msapgeo.turns`) it is paid
+per transition, with the turn's own speed and within the room the roads offer
+(:func:`edge_controls` gives each approach its wait and its speed).
 
 Curvature
 ---------
@@ -59,7 +60,7 @@ import pandas as pd
 from msapgeo.dem import DEM
 from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
-from msapgeo.speeds import CLASS_RANK, SOURCE_CODE, STOP_WAIT_S, junction_delay_s
+from msapgeo.speeds import CLASS_RANK, SOURCE_CODE, STOP_WAIT_S, YIELD_KMH, junction_delay_s
 
 PROFILES: tuple[str, ...] = ("practical", "legal", "mountain", "insee")
 
@@ -285,6 +286,9 @@ def approach_controls(
         elif j_prev >= 0 and not last[j_prev]:
             code_b[j_prev] = max(code_b[j_prev], c)
 
+    code_f[first] = 0  # nothing arrives forward at a way's first vertex
+    code_b[last] = 0
+    report_codes = {"code_fwd": code_f, "code_bwd": code_b}
     out = []
     for code, v_in in ((code_f, v_in_f), (code_b, v_in_b)):
         wait = np.zeros(n)
@@ -302,23 +306,39 @@ def approach_controls(
         "junction_vertices": int(np.unique(osm[junction]).size),
         "approaches_controlled": int((code_f[~first] > 0).sum() + (code_b[~last] > 0).sum()),
         "control_nodes": {k: len(v) for k, v in controls.items()},
+        **report_codes,
     }
     return out[0], out[1], out[2], out[3], report
 
 
-def edge_controls(graph: RoutingGraph) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
-    """Wait and slow-down (s) of each directed edge of ``graph.edges`` at its head node."""
+def edge_controls(
+    graph: RoutingGraph,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, object]]:
+    """Approach control of each directed edge of ``graph.edges`` at its head node.
+
+    Returns
+    -------
+    (wait_s, slow_s, control_kmh, report)
+        The wait (signal delay, stop standstill), the slow-down when the head is a plain
+        node, the speed the control imposes (0 at a stop, :data:`msapgeo.speeds.
+        YIELD_KMH` when yielding, ``inf`` otherwise) and the counts of
+        :func:`approach_controls`.
+    """
     length = graph.seg_len_m
     with np.errstate(divide="ignore", invalid="ignore"):
         kmh_f = np.where(graph.seg_time_fwd_s > 0, length / graph.seg_time_fwd_s * 3.6, 0.0)
         kmh_b = np.where(graph.seg_time_bwd_s > 0, length / graph.seg_time_bwd_s * 3.6, 0.0)
     wf, sf, wb, sb, report = approach_controls(graph, kmh_f, kmh_b)
+    code_f = np.asarray(report.pop("code_fwd"))
+    code_b = np.asarray(report.pop("code_bwd"))
     e = graph.edges
     head = np.where(e["reversed"], e["first_vx"], e["last_vx"])
     rev = e["reversed"]
     wait = np.where(rev, wb[head], wf[head])
     slow = np.where(rev, sb[head], sf[head])
-    return wait, slow, report
+    code = np.where(rev, code_b[head], code_f[head])
+    kmh = np.select([code == 2, code == 1], [0.0, YIELD_KMH], np.inf)
+    return wait, slow, kmh, report
 
 
 def junction_delays(
@@ -328,6 +348,8 @@ def junction_delays(
     the approach, added to the segment that arrives (no turn costs; see :mod:`msapgeo.
     turns` for the turn-expanded graph that the practical profile routes on)."""
     wf, sf, wb, sb, report = approach_controls(graph, kmh_fwd, kmh_bwd)
+    report.pop("code_fwd")
+    report.pop("code_bwd")
     n = len(wf)
     d_fwd = np.zeros(n)
     d_bwd = np.zeros(n)

@@ -142,8 +142,8 @@ def _turn_graph(g: RoutingGraph) -> TurnGraph:
     """The turn-expanded graph of ``g``, built once per graph object."""
     tg = _TURN_GRAPHS.get(g)
     if tg is None:
-        wait, slow, _ = edge_controls(g)
-        tg = turn_graph(g, wait, slow)
+        wait, slow, kmh, _ = edge_controls(g)
+        tg = turn_graph(g, wait, slow, kmh)
         _TURN_GRAPHS[g] = tg
     return tg
 

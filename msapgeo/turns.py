@@ -26,13 +26,17 @@ Transitions at a junction ``v`` from road ``e1`` (arriving) to road ``e2`` (leav
   edges have two states, one for a trip that started inside the zone (it may leave it) and
   one for a trip that entered it from outside (it must end there), so no route passes
   through. ``*:conditional`` access is not evaluated (listed by the network report).
-* **Cost** = wait of the approach's control + the larger of its slow-down and the
-  turn's slow-down: the approach control (signals, stop, yield or none) comes from
-  :func:`msapgeo.profiles.approach_controls`; the turn's slow-down is the time lost
-  braking from the arriving speed to the speed of the turn and accelerating to the
-  leaving speed, the speed of the turn being ``sqrt(a_lat R)`` on a path of radius
-  ``R = R_KERB / (1 − cos θ)`` for a deflection θ (:data:`KERB_RADIUS_M` at 90°, a
-  straight crossing costs nothing).
+* **Cost** = wait of the approach's control + the time lost braking to the speed of the
+  junction and accelerating away from it. That speed is the lower of the control's (0 at
+  a stop, :data:`msapgeo.speeds.YIELD_KMH` at a give-way or a minor approach, see
+  :func:`msapgeo.profiles.approach_controls`) and the turn's, ``sqrt(a_lat R)`` on a path
+  of radius ``R = R_KERB / (1 − cos θ)`` for a deflection θ (:data:`KERB_RADIUS_M` at
+  90°; a straight crossing is not slowed). Braking happens on the road arriving at
+  :data:`msapgeo.speeds.DECEL_MS2`, acceleration on the road leaving at
+  :data:`msapgeo.speeds.ACCEL_MS2`, each within the room the road offers: half its length
+  when another junction ends it, so that two junctions a short block apart never lose
+  more time than the block takes at their speeds (a car that cannot reach its cruising
+  speed between them loses only what it cannot reach, :func:`_phase_loss_s`).
 """
 
 from __future__ import annotations
@@ -167,25 +171,49 @@ def _bearing(graph: RoutingGraph, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.arctan2(dy, dx)
 
 
-def _turn_loss_s(theta: np.ndarray, v_in_kmh: np.ndarray, v_out_kmh: np.ndarray) -> np.ndarray:
-    """Time lost slowing for a turn of deflection ``theta`` (rad) and speeding up again."""
-    one_minus_cos = 1.0 - np.cos(np.abs(theta))
+def turn_speed_ms(theta: np.ndarray) -> np.ndarray:
+    """Speed (m/s) of a turn of deflection ``theta`` (rad): ``sqrt(a_lat R)`` on a path of
+    radius ``R = R_KERB / (1 − cos θ)``; ``inf`` for a straight crossing."""
+    one_minus_cos = 1.0 - np.cos(np.abs(np.asarray(theta, float)))
     with np.errstate(divide="ignore", invalid="ignore"):
         radius = np.where(one_minus_cos > 1e-9, KERB_RADIUS_M / one_minus_cos, np.inf)
-    u = np.sqrt(TURN_LATERAL_ACCEL_MS2 * radius)
-    v1 = np.asarray(v_in_kmh, float) / 3.6
-    v2 = np.asarray(v_out_kmh, float) / 3.6
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d1 = np.where(v1 > u, (v1 - u) ** 2 / (2 * v1 * DECEL_MS2), 0.0)
-        d2 = np.where(v2 > u, (v2 - u) ** 2 / (2 * v2 * ACCEL_MS2), 0.0)
-    out = d1 + d2
-    return np.where(np.isfinite(out), out, 0.0)
+    return np.sqrt(TURN_LATERAL_ACCEL_MS2 * radius)
+
+
+def _turn_loss_s(theta: np.ndarray, v_in_kmh: np.ndarray, v_out_kmh: np.ndarray) -> np.ndarray:
+    """Time lost slowing for a turn of deflection ``theta`` (rad) and speeding up again,
+    with room enough for both speed changes."""
+    u = turn_speed_ms(theta)
+    room = np.full(np.shape(u), np.inf)
+    return _phase_loss_s(v_in_kmh, u, DECEL_MS2, room) + _phase_loss_s(
+        v_out_kmh, u, ACCEL_MS2, room
+    )
+
+
+def _phase_loss_s(
+    v_kmh: np.ndarray, u_ms: np.ndarray, a_ms2: float, room_m: np.ndarray
+) -> np.ndarray:
+    """Time lost (s) by one speed change between ``v`` and ``u`` at rate ``a`` within
+    ``room_m`` metres: ``(v − u)² / (2 a v)`` when there is room to reach ``v``; on a
+    shorter road the car only reaches ``w = sqrt(u² + 2 a room)`` and loses
+    ``(w − u) / a − room / v``."""
+    v = np.asarray(v_kmh, float) / 3.6
+    u = np.minimum(np.asarray(u_ms, float), v)
+    room = np.maximum(np.asarray(room_m, float), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        full = (v - u) ** 2 / (2 * a_ms2 * v)
+        need = (v**2 - u**2) / (2 * a_ms2)
+        w = np.sqrt(u**2 + 2 * a_ms2 * room)
+        short = (w - u) / a_ms2 - room / v
+        out = np.where(need <= room, full, short)
+    return np.where(np.isfinite(out) & (v > 0), np.maximum(out, 0.0), 0.0)
 
 
 def turn_graph(
     graph: RoutingGraph,
     control_wait_s: np.ndarray | None = None,
     control_slow_s: np.ndarray | None = None,
+    control_kmh: np.ndarray | None = None,
 ) -> TurnGraph:
     """Expand a node-based graph at its junctions.
 
@@ -193,10 +221,12 @@ def turn_graph(
     ----------
     graph
         Routing graph (its ``meta["turn_restrictions"]`` lists restriction relations).
-    control_wait_s, control_slow_s
-        Per directed edge of ``graph.edges``: the wait and the slow-down (s) of its
-        approach control at its head node (:func:`msapgeo.profiles.approach_controls`);
-        zero when not given.
+    control_wait_s, control_slow_s, control_kmh
+        Per directed edge of ``graph.edges``, its approach control at its head node
+        (:func:`msapgeo.profiles.edge_controls`): the wait (s), the slow-down (s) paid
+        where the head is not expanded, and the speed (km/h) the control imposes at an
+        expanded junction (0 at a stop, :data:`msapgeo.speeds.YIELD_KMH` at a give-way,
+        ``inf`` otherwise). Zero waits and no control when not given.
 
     Returns
     -------
@@ -211,6 +241,7 @@ def turn_graph(
     length = e["length_m"]
     wait = np.zeros(m) if control_wait_s is None else np.asarray(control_wait_s, float)
     slow = np.zeros(m) if control_slow_s is None else np.asarray(control_slow_s, float)
+    ctrl_kmh = np.full(m, np.inf) if control_kmh is None else np.asarray(control_kmh, float)
 
     n_nb = _physical_neighbours(graph)
     restrictions = graph.meta.get("turn_restrictions", []) or []
@@ -333,7 +364,17 @@ def turn_graph(
         kmh = np.where(t > 0, length / t * 3.6, 0.0)
     v_in = _edge_end_speed(graph, e, rep1, at_head=True, fallback=kmh)
     v_out = _edge_end_speed(graph, e, rep2, at_head=False, fallback=kmh)
-    cost = wait[rep1] + np.maximum(slow[rep1], _turn_loss_s(theta, v_in, v_out))
+    # one speed through the junction: the lower of the control's and the turn's
+    u_ms = np.minimum(turn_speed_ms(theta), ctrl_kmh[rep1] / 3.6)
+    # room to brake on the road arriving and to accelerate on the road leaving: half the
+    # road when a junction at its other end may take the other half
+    room_in = np.where(expanded[u[rep1]], length[rep1] / 2, length[rep1])
+    room_out = np.where(expanded[v[rep2]], length[rep2] / 2, length[rep2])
+    cost = (
+        wait[rep1]
+        + _phase_loss_s(v_in, u_ms, DECEL_MS2, room_in)
+        + _phase_loss_s(v_out, u_ms, ACCEL_MS2, room_out)
+    )
     cost = np.where(uturn, U_TURN_S, cost)
     sel = allowed
     d1, d2 = dest[rep1], dest[rep2]

@@ -19,7 +19,7 @@ STEP = 0.001  # about 79 m of longitude at 45° N
 
 
 def _xml() -> str:
-    """A tertiary road west → east (nodes 1..31), a village at its 6th node and no landuse.
+    """A secondary road west → east (nodes 1..31), a village at its 6th node and no landuse.
 
     * node 21 (lon + 20 steps): a residential street joins from the north (nodes 101-103,
       a ``highway=stop`` on node 102, one step before the junction);
@@ -39,7 +39,7 @@ def _xml() -> str:
         '<tag k="place" v="village"/><tag k="name" v="Le Village"/></node>'
     )
     ways = [
-        (1, list(range(1, 32)), {"highway": "tertiary"}),
+        (1, list(range(1, 32)), {"highway": "secondary"}),
         (2, [101, 102, 21], {"highway": "residential"}),
         (3, [201, 202, 26, 204, 205], {"highway": "tertiary"}),
     ]
@@ -66,15 +66,71 @@ def test_village_is_built_up_without_landuse(osm: Path) -> None:
     g = graph_from_osm(osm, model=SpeedModel(practical=True), progress=False)
     # way 1 vertices 0..30: vertex 5 is at the village; the disc has a 400 m radius
     assert g.seg_src_fwd[5] == SOURCE_CODE["default_urban"]
-    assert _seg_kmh(g, 5) == pytest.approx(40.0)  # tertiary inside: practical urban 40
+    # secondary inside a village (sparse streets): the practical rural 60 capped by the
+    # built-up limit of 50 (ONISR observes 51 km/h on small-town through roads)
+    assert _seg_kmh(g, 5) == pytest.approx(50.0)
     assert g.seg_src_fwd[15] == SOURCE_CODE["default_rural"]
-    assert _seg_kmh(g, 15) == pytest.approx(50.0)  # tertiary outside: practical rural 50
+    assert _seg_kmh(g, 15) == pytest.approx(60.0)  # secondary outside: practical rural 60
+    assert g.meta["dense_streets_segments_share"] == 0.0
     legal = graph_from_osm(osm, progress=False)
     assert _seg_kmh(legal, 5) == pytest.approx(50.0)  # the law: 50 inside
     assert _seg_kmh(legal, 15) == pytest.approx(80.0)  # and 80 outside
     # without the place discs, the village street would have been rural
     nodisc = graph_from_osm(osm, builtup=False, progress=False)
     assert _seg_kmh(nodisc, 5) == pytest.approx(80.0)
+
+
+def _grid_xml(n: int, spacing_deg: float, tags: dict[str, str]) -> str:
+    """An ``n`` × ``n`` lattice of streets ``spacing_deg`` apart, no place, no landuse."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="t">']
+    nid = lambda i, j: 1 + i * n + j  # noqa: E731
+    for i in range(n):
+        for j in range(n):
+            lon, lat = 6.0 + j * spacing_deg / 0.7071, LAT + i * spacing_deg
+            out.append(f'<node id="{nid(i, j)}" version="1" lat="{lat:.6f}" lon="{lon:.6f}"/>')
+    tg = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
+    wid = 1
+    for i in range(n):
+        for refs in ([nid(i, j) for j in range(n)], [nid(j, i) for j in range(n)]):
+            nd = "".join(f'<nd ref="{r}"/>' for r in refs)
+            out.append(f'<way id="{wid}" version="1">{nd}{tg}</way>')
+            wid += 1
+    out.append("</osm>")
+    return "\n".join(out)
+
+
+def test_street_density_is_measured() -> None:
+    from msapgeo.network import street_density_km_km2
+
+    # a lattice of spacing s has 2 / s km of street per km²: 100 m → 20 km/km²
+    x = np.arange(-3000.0, 3001.0, 10.0)
+    lon, lat, length = [], [], []
+    for k in np.arange(-3000.0, 3001.0, 100.0):
+        for a, b in ((x, np.full_like(x, k)), (np.full_like(x, k), x)):
+            lon.append(6.0 + a / 78_850.0)  # metres of longitude at 45° N
+            lat.append(45.0 + b / 111_132.0)
+            length.append(np.full(len(x), 10.0))
+    d = street_density_km_km2(np.concatenate(lon), np.concatenate(lat), np.concatenate(length))
+    centre = np.argmin(np.abs(np.concatenate(lon) - 6.0) + np.abs(np.concatenate(lat) - 45.0))
+    assert d[centre] == pytest.approx(20.0, rel=0.1)
+
+
+def test_dense_street_grid_is_urban_without_place_or_landuse(tmp_path: Path) -> None:
+    """A town grid (streets 90 m apart) with no place node and no landuse: built up by its
+    street density, at the practical urban speeds; a sparse grid (450 m) stays rural."""
+    dense = tmp_path / "dense.osm"
+    dense.write_text(_grid_xml(60, 0.0008, {"highway": "tertiary"}))
+    g = graph_from_osm(dense, model=SpeedModel(practical=True), progress=False)
+    centre = (g.vx_lon.mean(), g.vx_lat.mean())  # a segment in the middle of the town
+    mid = int(np.argmin(np.hypot(g.vx_lon[:-1] - centre[0], g.vx_lat[:-1] - centre[1])))
+    assert g.seg_src_fwd[mid] == SOURCE_CODE["default_urban"]
+    assert _seg_kmh(g, mid) == pytest.approx(40.0)  # tertiary, practical urban
+    assert g.meta["dense_streets_segments_share"] > 0.5
+    sparse = tmp_path / "sparse.osm"
+    sparse.write_text(_grid_xml(8, 0.004, {"highway": "tertiary"}))
+    h = graph_from_osm(sparse, model=SpeedModel(practical=True), progress=False)
+    assert h.meta["dense_streets_segments_share"] == 0.0
+    assert _seg_kmh(h, 3) == pytest.approx(50.0)  # tertiary, practical rural
 
 
 def test_practical_table_caps_untagged_defaults_only() -> None:

@@ -262,3 +262,40 @@ def test_destination_street_is_used_only_at_trip_ends(tmp_path: Path) -> None:
     # and a trip may end on it
     back = nearest_site(turned, _points(base, [nodes[1]], "o"), _points(base, [nodes[7]], "s"))
     assert back["dist_km"].iloc[0] == pytest.approx(0.39, abs=0.02)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    v_kmh=st.floats(10.0, 130.0),
+    u_kmh=st.floats(0.0, 130.0),
+    a=st.floats(0.5, 4.0),
+    room=st.floats(0.0, 2_000.0),
+)
+def test_speed_change_within_the_room_of_the_road(
+    v_kmh: float, u_kmh: float, a: float, room: float
+) -> None:
+    """A speed change never loses more than with unlimited room, nor more than covering
+    the whole room at the junction speed would; it is continuous where the room is just
+    enough."""
+    from msapgeo.turns import _phase_loss_s
+
+    v, u = v_kmh / 3.6, min(u_kmh, v_kmh) / 3.6
+    loss = float(_phase_loss_s(np.array([v_kmh]), np.array([u]), a, np.array([room]))[0])
+    full = (v - u) ** 2 / (2 * a * v)
+    assert -1e-9 <= loss <= full + 1e-9
+    if u > 0:
+        assert loss <= room / u - room / v + 1e-9
+    need = (v**2 - u**2) / (2 * a)
+    at_need = float(_phase_loss_s(np.array([v_kmh]), np.array([u]), a, np.array([need]))[0])
+    assert at_need == pytest.approx(full, rel=1e-6, abs=1e-9)
+
+
+def test_close_junctions_share_their_slow_down() -> None:
+    """Braking 50 → 20 km/h takes 40 m at 2 m/s²: on a 30 m block the car cannot reach
+    50 km/h, so the loss is smaller than on an open road."""
+    from msapgeo.turns import _phase_loss_s
+
+    u = np.array([20 / 3.6])
+    open_road = _phase_loss_s(np.array([50.0]), u, 2.0, np.array([np.inf]))[0]
+    block = _phase_loss_s(np.array([50.0]), u, 2.0, np.array([15.0]))[0]
+    assert 0 < block < 0.8 * open_road  # 0.91 s instead of 1.25 s
