@@ -191,6 +191,7 @@ var msapgeo = (function () {
       return d;
     };
     legend.addTo(map);
+    L.control.scale({ metric: true, imperial: false }).addTo(map);
     var search = L.control({ position: "topleft" });
     search.onAdd = function () {
       var d = el("div", "msapgeo-search");
@@ -486,7 +487,7 @@ def _clean(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _new_map(bounds_from: gpd.GeoSeries) -> Map:
-    m = Map(tiles=None, control_scale=True, prefer_canvas=False)
+    m = Map(tiles=None, control_scale=False, prefer_canvas=False)  # metric scale: MAP_JS
     folium.TileLayer(
         "OpenStreetMap", name="Fond OpenStreetMap (en ligne)", show=False, overlay=False
     ).add_to(m)

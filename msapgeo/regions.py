@@ -392,8 +392,8 @@ def pays_du_mont_blanc(*, progress: bool | None = None) -> Region:
     ]
     return Region(
         name="pays-du-mont-blanc",
-        label="Pays du Mont-Blanc (74): CC Vallée de Chamonix-Mont-Blanc and CC Pays du "
-        "Mont-Blanc, real roads (Chamonix extract)",
+        label="Pays du Mont-Blanc (74) : CC de la Vallée de Chamonix-Mont-Blanc et CC Pays "
+        "du Mont-Blanc, routes réelles (extrait OpenStreetMap de Chamonix)",
         osm=osm,
         features=features,
         origins=origins,
@@ -435,7 +435,7 @@ def andorra(*, progress: bool | None = None) -> Region:
     townhalls = sites[sites["amenity"] == "townhall"].reset_index(drop=True)
     return Region(
         name="andorra",
-        label="offline test region (Andorra 2025; parishes stand in for EPCI)",
+        label="région de test hors ligne (Andorre 2025 ; les paroisses tiennent lieu d’EPCI)",
         osm=osm,
         features=features,
         origins=origins,

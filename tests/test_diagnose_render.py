@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -86,6 +87,10 @@ def test_map_renders_offline_in_chromium(diag_out: Path, tmp_path: Path) -> None
     assert dom.count("msapgeo-site") >= 20
     assert "msapgeo-legend" in dom
     assert "leaflet-control-layers" in dom
+    # one metric scale (a French map shows no miles)
+    lines = re.findall(r'class="leaflet-control-scale-line"[^>]*>([^<]*)<', dom)
+    assert len(lines) == 1
+    assert re.fullmatch(r"\s*\d+ k?m\s*", lines[0])
     assert img.std() > 0.05  # not blank
     assert len(np.unique(img.reshape(-1, img.shape[-1]), axis=0)) > 20
 
