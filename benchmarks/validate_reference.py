@@ -273,7 +273,7 @@ def validate(key: str, max_places: int, seed: int = 0) -> pd.DataFrame:
     ot, od = _osrm_matrix(datasets.cache_dir() / "osrm", pbf, src, dst)
     frames = []
     for name, g in graphs.items():
-        m = od_matrix(g, o, s, site_id="site_id")
+        m = od_matrix(g, o, s, site_id="site_id", defaults=True)
         frames.append(
             pd.DataFrame(
                 {
@@ -288,6 +288,7 @@ def validate(key: str, max_places: int, seed: int = 0) -> pd.DataFrame:
                     "osrm_km": od.ravel() / 1000,
                     "osrm_min": ot.ravel(),
                     "tagged_share": g.meta.get("maxspeed_tagged_share"),
+                    "msapgeo_default_km": m.default_km.ravel(),  # type: ignore[union-attr]
                 }
             )
         )
@@ -307,12 +308,14 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (key, prof), d in df.groupby(["extract", "profile"], sort=False):
         short = d[d["valhalla_km"] < 2]
+        defaults_share = d["msapgeo_default_km"].sum() / d["msapgeo_km"].sum()
         rows.append(
             {
                 "extract": key,
                 "profile": prof,
                 "pairs": len(d),
                 "maxspeed km share": f"{100 * d['tagged_share'].iloc[0]:.0f} %",
+                "route km at defaults": f"{100 * defaults_share:.0f} %",
                 "length |diff| median": f"{100 * d['rel_length'].abs().median():.1f} %",
                 "Valhalla signed median": f"{100 * d['rel_time'].median():+.1f} %",
                 "Valhalla |diff| median": f"{100 * d['rel_time'].abs().median():.1f} %",

@@ -169,7 +169,7 @@ def _cell_slopes(r: Raster) -> np.ndarray:
     dy_m = r.dy * 111_195.0
     dx_m = r.dx * 111_195.0 * np.cos(np.radians(lat))[:, None]
     gy, gx = np.gradient(r.z)
-    return np.hypot(gx / dx_m, gy / dy_m)
+    return np.asarray(np.hypot(gx / dx_m, gy / dy_m))
 
 
 def estimate_mountain(

@@ -29,7 +29,7 @@ from msapgeo.indicators import (
 )
 from msapgeo.network import OSMFeatures
 from msapgeo.pipeline import AccessResult, exclusions_table, run_access
-from msapgeo.routing import od_matrix
+from msapgeo.routing import od_matrix, route_default_share
 
 #: ``format_fs`` values of itinerant services (buses), reported apart by default.
 ITINERANT_FORMATS: tuple[str, ...] = ("Bus_équivalent", "Itinérante")
@@ -213,7 +213,10 @@ def run_diagnostic(
         ],
         ignore_index=True,
     )
-    notes = [*speed_notes(graph), *_notes(communes, density, mountain, supply_note, chosen)]
+    notes = [
+        *speed_notes(graph, res.origins),
+        *_notes(communes, density, mountain, supply_note, chosen),
+    ]
     communes["profile"] = graph.meta.get("profile", "legal")
     info = {
         **res.meta,
@@ -322,8 +325,9 @@ def add_people(
     return diag
 
 
-def speed_notes(graph: RoutingGraph) -> list[str]:
-    """What a reader must know of the speeds: the profile and the share of tagged km."""
+def speed_notes(graph: RoutingGraph, routes: pd.DataFrame | None = None) -> list[str]:
+    """What a reader must know of the speeds: the profile, the share of tagged km of the
+    network and, given the run's routes, the share of the km driven at default speeds."""
     profile = graph.meta.get("profile", "legal")
     what = {
         "practical": "vitesses pratiques par classe de route et contexte, coûts des carrefours "
@@ -345,6 +349,13 @@ def speed_notes(graph: RoutingGraph) -> list[str]:
                 f"{100 * share:.0f} % de la longueur du réseau porte une limitation de vitesse "
                 "(maxspeed) ; le reste suit les valeurs par défaut de sa classe de route"
             )
+    run = route_default_share(routes) if routes is not None else None
+    if run is not None:
+        out.append(
+            f"sur les trajets calculés (vers le site le plus proche), {fr_number(100 * run, 0)} % "
+            "des kilomètres parcourus le sont à une vitesse par défaut de la classe de route, "
+            "et non à une limitation de vitesse étiquetée"
+        )
     return out
 
 

@@ -37,7 +37,7 @@ from scipy.sparse import csgraph
 from msapgeo import settings
 from msapgeo.errors import InputError
 from msapgeo.fileio import atomic_path
-from msapgeo.speeds import SPEED_SOURCES
+from msapgeo.speeds import DEFAULT_SOURCE_CODES, SPEED_SOURCES
 
 FORMAT_VERSION = 1
 #: Smallest edge weight (s): csgraph ignores explicit zeros in some paths.
@@ -133,12 +133,12 @@ class RoutingGraph:
     @property
     def node_lon(self) -> np.ndarray:
         """Longitude of each node (degrees)."""
-        return self.vx_lon[self._node_first_vertex]
+        return np.asarray(self.vx_lon[self._node_first_vertex])
 
     @property
     def node_lat(self) -> np.ndarray:
         """Latitude of each node (degrees)."""
-        return self.vx_lat[self._node_first_vertex]
+        return np.asarray(self.vx_lat[self._node_first_vertex])
 
     def node_index(self, osmids: np.ndarray | list[int]) -> np.ndarray:
         """Graph node index of OSM node ids (``-1`` where the id is not a node)."""
@@ -155,7 +155,9 @@ class RoutingGraph:
         Keys: ``u``, ``v`` (node indices), ``way`` (way index), ``first_vx``,
         ``last_vx`` (vertex range, inclusive), ``reversed`` (travels against the way's
         node order), ``length_m``, ``time_s``, ``speed_kmh`` (length / time), ``source``
-        (speed-source code covering most of the edge's length).
+        (speed-source code covering most of the edge's length), ``default_m`` (length
+        whose speed is a default of the road's class, not a tag:
+        :data:`DEFAULT_SOURCE_CODES`).
         """
         jv = np.flatnonzero(self.vx_junction)
         way_of = self.vx_way[jv]
@@ -164,8 +166,15 @@ class RoutingGraph:
         piece_way = way_of[:-1][same]
         # sums over each edge's own segments, in order: the same way gives bitwise the
         # same edge whatever else the extract holds (no differences of global cumsums)
-        length, t_fwd, t_bwd = _piece_sums(
-            a, b, self.seg_len_m, self.seg_time_fwd_s, self.seg_time_bwd_s
+        default = np.isin(np.arange(len(SPEED_SOURCES)), DEFAULT_SOURCE_CODES)
+        length, t_fwd, t_bwd, def_fwd, def_bwd = _piece_sums(
+            a,
+            b,
+            self.seg_len_m,
+            self.seg_time_fwd_s,
+            self.seg_time_bwd_s,
+            self.seg_len_m * default[self.seg_src_fwd],
+            self.seg_len_m * default[self.seg_src_bwd],
         )
         src_fwd = self._majority_source(a, b, self.seg_src_fwd)
         src_bwd = self._majority_source(a, b, self.seg_src_bwd)
@@ -183,6 +192,7 @@ class RoutingGraph:
             "length_m": (length[fwd], length[bwd]),
             "time_s": (t_fwd[fwd], t_bwd[bwd]),
             "source": (src_fwd[fwd], src_bwd[bwd]),
+            "default_m": (def_fwd[fwd], def_bwd[bwd]),
         }
         out = {k: np.concatenate(v) for k, v in parts.items()}
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -198,35 +208,36 @@ class RoutingGraph:
         seg = _ranges(a, b)
         weight = np.zeros((len(a), len(SPEED_SOURCES)))
         np.add.at(weight, (piece, codes[seg].astype(np.int64)), self.seg_len_m[seg] + 1e-9)
-        return weight.argmax(axis=1).astype(np.uint8)
+        return np.asarray(weight.argmax(axis=1), dtype=np.uint8)
 
-    def _csr(self, reverse: bool) -> tuple[sparse.csr_matrix, np.ndarray]:
+    def _csr(self, reverse: bool) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
         e = self.edges
         u, v = e["u"], e["v"]
         w, length = np.maximum(e["time_s"], MIN_WEIGHT_S), e["length_m"]
+        default = e["default_m"]
         keep = u != v
-        u, v, w, length = u[keep], v[keep], w[keep], length[keep]
+        u, v, w, length, default = u[keep], v[keep], w[keep], length[keep], default[keep]
         if reverse:
             u, v = v, u
         # a CSR sums duplicate entries: keep the fastest of parallel edges only,
         # and build the canonical arrays directly (sorted rows and columns).
         order = np.lexsort((w, v, u))
-        u, v, w, length = u[order], v[order], w[order], length[order]
+        u, v, w, length, default = u[order], v[order], w[order], length[order], default[order]
         first = np.ones(len(u), bool)
         first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
-        u, v, w, length = u[first], v[first], w[first], length[first]
+        u, v, w, length, default = u[first], v[first], w[first], length[first], default[first]
         n = self.n_nodes
         indptr = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=n))])
         m = sparse.csr_matrix((w, v.astype(np.int32), indptr), shape=(n, n))
         m.has_sorted_indices = True
-        return m, length
+        return m, length, default
 
     @cached_property
-    def _csr_fwd(self) -> tuple[sparse.csr_matrix, np.ndarray]:
+    def _csr_fwd(self) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
         return self._csr(reverse=False)
 
     @cached_property
-    def _csr_rev(self) -> tuple[sparse.csr_matrix, np.ndarray]:
+    def _csr_rev(self) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
         return self._csr(reverse=True)
 
     @property
@@ -249,12 +260,18 @@ class RoutingGraph:
         """Length (m) of each entry of :attr:`csr_reverse`, aligned with its ``data``."""
         return self._csr_rev[1]
 
+    @property
+    def csr_reverse_default(self) -> np.ndarray:
+        """Length (m) at default speeds of each entry of :attr:`csr_reverse`."""
+        return self._csr_rev[2]
+
     @cached_property
     def scc_labels(self) -> np.ndarray:
         """Strongly connected component label of every node."""
         if self.n_nodes == 0:
             return np.zeros(0, np.int64)
-        return csgraph.connected_components(self.csr, directed=True, connection="strong")[1]
+        labels = csgraph.connected_components(self.csr, directed=True, connection="strong")[1]
+        return np.asarray(labels)
 
     @cached_property
     def lscc(self) -> np.ndarray:
@@ -262,7 +279,7 @@ class RoutingGraph:
         if self.n_nodes == 0:
             return np.zeros(0, bool)
         labels = self.scc_labels
-        return labels == np.bincount(labels).argmax()
+        return np.asarray(labels == np.bincount(labels).argmax())
 
     def _vx_in(self, node_ok: np.ndarray) -> np.ndarray:
         """Vertices on a drivable piece whose two ends are both in ``node_ok`` and in one SCC."""
@@ -276,7 +293,7 @@ class RoutingGraph:
         same_way = self.vx_way[jv[k_next]] == self.vx_way
         drivable = (self.way_fwd | self.way_bwd)[self.vx_way]
         inside = ok_j[k] & ok_j[k_next] & same_way & drivable & (lab[k] == lab[k_next])
-        return np.where(self.vx_junction, ok_j[k], inside)
+        return np.asarray(np.where(self.vx_junction, ok_j[k], inside))
 
     @cached_property
     def vx_in_lscc(self) -> np.ndarray:
@@ -603,7 +620,7 @@ def haversine_m(
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp, dl = p2 - p1, np.radians(lon2 - lon1)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+    return np.asarray(2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1))))
 
 
 def _piece_sums(a: np.ndarray, b: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:

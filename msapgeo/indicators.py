@@ -238,7 +238,7 @@ def commune_indicators(
     for c in ("nom", "name", "insee_dep", "epci_siren", "epci_nom", "point_source", "point_note"):
         if c in access.columns:
             out[c] = access[c].to_numpy()
-    for c in ("population", "time_min", "dist_km", "time2_min", "snap_m"):
+    for c in ("population", "time_min", "dist_km", "default_speed_km", "time2_min", "snap_m"):
         col = access[c] if c in access.columns else pd.Series(np.nan, index=access.index)
         out[c] = pd.to_numeric(col, errors="coerce").astype(float).to_numpy()
     out["site_id"] = access.get("site_id")

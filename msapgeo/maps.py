@@ -262,6 +262,9 @@ class _SafeMacro(MacroElement):
     output of the (constant) template is added verbatim.
     """
 
+    def __init__(self) -> None:
+        MacroElement.__init__(self)
+
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         figure = self.get_root()
         if not isinstance(figure, Figure):

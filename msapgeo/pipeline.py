@@ -23,11 +23,12 @@ import shapely
 from msapgeo import datasets, settings
 from msapgeo.dem import DEM
 from msapgeo.errors import InputError
+from msapgeo.fileio import sha256_file
 from msapgeo.graph import RoutingGraph
 from msapgeo.network import BUILD_VERSION, OSMFeatures, graph_from_osm, read_features
 from msapgeo.places import origins_from_communes, snap
 from msapgeo.profiles import PROFILE_TABLE, apply_profile
-from msapgeo.routing import nearest_site
+from msapgeo.routing import nearest_site, route_default_share
 from msapgeo.speeds import SpeedModel
 
 
@@ -110,7 +111,7 @@ def _first_col(df: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
 
 def graph_cache_path(osm_path: str | Path, model: SpeedModel | None, network_type: str) -> Path:
     """Cache file of the graph built from an extract with a speed model."""
-    sha = datasets.sha256_file(osm_path)[:16]
+    sha = sha256_file(osm_path)[:16]
     m = json.dumps(
         {"model": (model or SpeedModel()).to_dict(), "build": BUILD_VERSION}, sort_keys=True
     )
@@ -222,6 +223,7 @@ def run_access(
     info = {
         "profile": graph.meta.get("profile", "legal"),
         "maxspeed_tagged_share": graph.meta.get("maxspeed_tagged_share"),
+        "route_default_speed_share": route_default_share(res),
         "profile_report": graph.meta.get("profile_report"),
         "graph": {k: graph.meta.get(k) for k in ("source_file", "source_sha256", "osm_timestamp")},
         "snap_tolerance_m": settings.snap_tolerance_m,
@@ -357,7 +359,7 @@ def departement_extract(
         .iloc[0]
     )
     key = hashlib.sha256(
-        json.dumps([datasets.sha256_file(p) for p in [own, *others]] + [buf]).encode()
+        json.dumps([sha256_file(p) for p in [own, *others]] + [buf]).encode()
     ).hexdigest()[:16]
     out = datasets.cache_dir() / "assembled" / f"{dep}-{key}.osm.pbf"
     if not out.is_file():

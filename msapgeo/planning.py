@@ -219,12 +219,12 @@ class CandidateMatrix:
     @property
     def n_candidates(self) -> int:
         """Number of candidate columns."""
-        return self.time_min.shape[1] - self.n_existing
+        return int(self.time_min.shape[1] - self.n_existing)
 
     def covered(self, threshold_min: float) -> np.ndarray:
         """Boolean coverage matrix: site j serves origin i within the threshold."""
         t = self.time_min
-        return np.isfinite(t) & (t <= threshold_min)
+        return np.asarray(np.isfinite(t) & (t <= threshold_min))
 
 
 def candidate_matrix(

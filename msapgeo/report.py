@@ -146,7 +146,9 @@ def write_access_files(
     excl_csv = write_csv(excl, out / "exclusions.csv", fmt=csv_format)
     from msapgeo.diagnostic import speed_notes
 
-    m = access_map(result.origins, sites, edges=edges, notes=speed_notes(result.graph))
+    m = access_map(
+        result.origins, sites, edges=edges, notes=speed_notes(result.graph, result.origins)
+    )
     html_path = save_offline(m, out / "map.html")
     return {"gpkg": gpkg, "csv": csv, "exclusions": excl_csv, "map": html_path}
 
@@ -354,6 +356,7 @@ FR_COLUMNS: dict[str, str] = {
     "mountain": "zone de montagne",
     "time_min": "temps (min)",
     "dist_km": "distance (km)",
+    "default_speed_km": "dont km à vitesse par défaut",
     "time2_min": "temps au 2e site (min)",
     "site_name": "France services la plus proche",
     "site_type": "type",
@@ -465,6 +468,7 @@ def _static_map(diag: Any, out: Path, title: str) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     from msapgeo.maps import CLASS_COLOURS, UNREACHABLE_COLOUR, time_class
@@ -491,7 +495,7 @@ def _static_map(diag: Any, out: Path, title: str) -> Path:
     handles: list[Any] = [Patch(facecolor=col, edgecolor="#444444") for col in CLASS_COLOURS[:4]]
     handles.append(Patch(facecolor=UNREACHABLE_COLOUR, edgecolor="#444444"))
     handles.append(
-        plt.Line2D([], [], marker="o", color="white", markerfacecolor="#08519c", markersize=8)
+        Line2D([], [], marker="o", color="white", markerfacecolor="#08519c", markersize=8)
     )
     ax.legend(
         handles,

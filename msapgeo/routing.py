@@ -48,6 +48,7 @@ class _Problem:
     site_ids: np.ndarray  # ids of routable sites
     A: sparse.csr_matrix  # reversed graph + one virtual node per routable site
     A_len: np.ndarray  # edge lengths aligned with A.data
+    A_default: np.ndarray  # of which metres at default speeds (not tagged)
     A_keys: np.ndarray  # sorted row * N + col of A's entries, to find an edge's length
     n: int  # states of the routing graph (nodes, or turn-expanded states)
     node_state: np.ndarray  # state where a trip from each node of `graph` starts
@@ -105,11 +106,11 @@ def _prepare(
     s_len = sites["snap_m"].to_numpy(float)[s_rows]
     if g.meta.get("turns"):
         tg = _turn_graph(g)
-        R, R_len = tg.R, tg.length
+        R, R_len, R_def = tg.R, tg.length, tg.default_m
         node_state, report = tg.start, tg.report
         o_node, s_node = tg.start[o_node], tg.end[s_node]
     else:
-        R, R_len = g.csr_reverse, g.csr_reverse_length
+        R, R_len, R_def = g.csr_reverse, g.csr_reverse_length, g.csr_reverse_default
         node_state, report = np.arange(g.n_nodes), None
     A, A_len = _augment(R, R_len, s_node, s_time, s_len)
     return _Problem(
@@ -127,6 +128,7 @@ def _prepare(
         site_ids=_ids(sites, site_id, "site")[s_rows],
         A=A,
         A_len=A_len,
+        A_default=np.concatenate([R_def, np.zeros(len(s_node))]),
         A_keys=_edge_keys(A),
         n=R.shape[0],
         node_state=node_state,
@@ -169,10 +171,12 @@ def _augment(
 def _edge_keys(A: sparse.csr_matrix) -> np.ndarray:
     """Sorted keys ``row * N + col`` of the entries of a canonical CSR matrix."""
     rows = np.repeat(np.arange(A.shape[0], dtype=np.int64), np.diff(A.indptr))
-    return rows * A.shape[0] + A.indices
+    return np.asarray(rows * A.shape[0] + A.indices)
 
 
-def _path_lengths(P: _Problem, pred: np.ndarray, targets: np.ndarray) -> np.ndarray:
+def _path_lengths(
+    P: _Problem, pred: np.ndarray, targets: np.ndarray, values: np.ndarray | None = None
+) -> np.ndarray:
     """Length (m) of the tree path from its root (a virtual site) to each target node.
 
     Pointer doubling over the predecessor tree: every reached node first holds the length
@@ -188,6 +192,9 @@ def _path_lengths(P: _Problem, pred: np.ndarray, targets: np.ndarray) -> np.ndar
         Predecessors from csgraph, shape ``(N,)`` or ``(b, N)``.
     targets
         Node indices whose path length is wanted.
+    values
+        Per entry of ``P.A`` (aligned with its data), what to sum instead of the length:
+        ``P.A_default`` gives the metres driven at default speeds.
 
     Returns
     -------
@@ -203,7 +210,8 @@ def _path_lengths(P: _Problem, pred: np.ndarray, targets: np.ndarray) -> np.ndar
         anc = pred2[r].astype(np.int64)
         reached = np.flatnonzero(anc >= 0)
         acc = np.zeros(N)
-        acc[reached] = P.A_len[np.searchsorted(keys, anc[reached] * N + reached)]
+        vals = P.A_len if values is None else values
+        acc[reached] = vals[np.searchsorted(keys, anc[reached] * N + reached)]
         anc[anc < 0] = -1
         live = reached
         while len(live):
@@ -248,7 +256,9 @@ def nearest_site(
     -------
     geopandas.GeoDataFrame
         ``origins`` with added columns ``site_id``, ``time_min``, ``dist_km``,
-        ``reachable``, ``site2_id``, ``time2_min`` and an updated ``exclusion``.
+        ``default_speed_km`` (of the route's road length, the km whose speed is a
+        default of the road's class rather than a ``maxspeed`` tag), ``reachable``,
+        ``site2_id``, ``time2_min`` and an updated ``exclusion``.
 
     Notes
     -----
@@ -263,6 +273,7 @@ def nearest_site(
     n_o = len(out)
     time_s = np.full(n_o, np.nan)
     dist_m = np.full(n_o, np.nan)
+    default_m = np.full(n_o, np.nan)
     site = np.full(n_o, None, dtype=object)
     time2_s = np.full(n_o, np.nan)
     site2 = np.full(n_o, None, dtype=object)
@@ -279,6 +290,7 @@ def nearest_site(
     if distances:
         tree_len = _path_lengths(P, pred, P.o_node[reach])
         dist_m[rows] = tree_len + P.o_len_m[reach]
+        default_m[rows] = _path_lengths(P, pred, P.o_node[reach], P.A_default)
     if second and len(P.s_rows) > 1:
         d2, lab2 = _second(P, dist, src)
         t2 = d2[P.o_node] - MIN_WEIGHT_S
@@ -291,6 +303,7 @@ def nearest_site(
     out["site_id"] = site
     out["time_min"] = time_s / 60.0
     out["dist_km"] = dist_m / 1000.0
+    out["default_speed_km"] = default_m / 1000.0
     out["reachable"] = np.isfinite(time_s)
     out["site2_id"] = site2
     out["time2_min"] = time2_s / 60.0
@@ -298,6 +311,16 @@ def nearest_site(
     if origins.crs is not None and out.crs is not None and not out.crs.equals(origins.crs):
         out = out.to_crs(origins.crs)  # results in the input CRS
     return out
+
+
+def route_default_share(routes: pd.DataFrame) -> float | None:
+    """Share of the routed km (``dist_km``) driven at a class default speed rather than
+    a tagged ``maxspeed`` (``default_speed_km``, :func:`msapgeo.routing.nearest_site`)."""
+    if "default_speed_km" not in routes.columns or "dist_km" not in routes.columns:
+        return None
+    ok = routes["dist_km"].notna() & routes["default_speed_km"].notna()
+    total = float(routes.loc[ok, "dist_km"].sum())
+    return float(routes.loc[ok, "default_speed_km"].sum()) / total if total > 0 else None
 
 
 def _second(P: _Problem, dist: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -355,12 +378,16 @@ class ODMatrix:
         ``(n_origins, n_sites)`` minutes, NaN where unreachable or excluded.
     dist_km
         Same shape, length of the fastest route, or ``None`` when not asked.
+    default_km
+        Same shape, the km of that route driven at a class default speed rather than a
+        tagged ``maxspeed``, or ``None`` when not asked.
     """
 
     origin_ids: np.ndarray
     site_ids: np.ndarray
     time_min: np.ndarray
     dist_km: np.ndarray | None
+    default_km: np.ndarray | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: ``origin_id``, ``site_id``, ``time_min``, ``dist_km``, ``reachable``."""
@@ -374,6 +401,8 @@ class ODMatrix:
         )
         if self.dist_km is not None:
             df["dist_km"] = self.dist_km.ravel()
+        if self.default_km is not None:
+            df["default_speed_km"] = self.default_km.ravel()
         df["reachable"] = df["time_min"].notna()
         return df
 
@@ -388,6 +417,7 @@ def od_matrix(
     distances: bool = True,
     batch: int = 64,
     limit_min: float | None = None,
+    defaults: bool = False,
 ) -> ODMatrix:
     """Travel times (and distances) of every origin to every site.
 
@@ -408,6 +438,9 @@ def od_matrix(
     limit_min
         Stop each search at this time: pairs beyond it are NaN (as unreachable). A
         coverage model at a threshold ≤ the limit is unchanged, and much faster to build.
+    defaults
+        Also give the km of each route driven at default speeds (``default_km``; needs
+        ``distances``).
 
     Returns
     -------
@@ -420,6 +453,7 @@ def od_matrix(
     limit_s = np.inf if limit_min is None else limit_min * 60 + MIN_WEIGHT_S
     T = np.full((n_o, n_s), np.nan)
     D = np.full((n_o, n_s), np.nan) if distances else None
+    F = np.full((n_o, n_s), np.nan) if distances and defaults else None
     virtual = P.virtual
     for start in range(0, len(virtual), batch):
         idx = virtual[start : start + batch]
@@ -438,11 +472,15 @@ def od_matrix(
             lengths = _path_lengths(P, pred, P.o_node)
             d = lengths.T + P.o_len_m[:, None]
             D[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), d / 1000.0, np.nan)
+        if F is not None:
+            f = _path_lengths(P, pred, P.o_node, P.A_default).T
+            F[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), f / 1000.0, np.nan)
     return ODMatrix(
         origin_ids=_ids(P.origins, origin_id, "origin"),
         site_ids=_ids(P.sites, site_id, "site"),
         time_min=T,
         dist_km=D,
+        default_km=F,
     )
 
 

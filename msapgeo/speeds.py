@@ -80,6 +80,10 @@ SPEED_SOURCES: tuple[str, ...] = (
     "slope",
 )
 SOURCE_CODE: dict[str, int] = {name: i for i, name in enumerate(SPEED_SOURCES)}
+#: Sources that are defaults of the road's class rather than a ``maxspeed`` tag (the
+#: curvature and slope caps are computed, neither tag nor default).
+DEFAULT_SOURCES: tuple[str, ...] = ("default_urban", "default_rural", "default_class", "roundabout")
+DEFAULT_SOURCE_CODES: tuple[int, ...] = tuple(SOURCE_CODE[s] for s in DEFAULT_SOURCES)
 
 MPH_KMH = 1.609344
 KNOT_KMH = 1.852

@@ -99,6 +99,8 @@ class TurnGraph:
         route towards sites.
     length
         Length (m) of each entry of ``R``, aligned with ``R.data``.
+    default_m
+        Of that length, the metres whose speed is a class default (not a tag).
     start, end
         For each node of the node graph: the state a trip starting there leaves from,
         and the state a trip ending there arrives at (equal for unexpanded nodes).
@@ -108,6 +110,7 @@ class TurnGraph:
 
     R: sparse.csr_matrix
     length: np.ndarray
+    default_m: np.ndarray
     start: np.ndarray
     end: np.ndarray
     report: dict[str, Any] = field(default_factory=dict)
@@ -118,12 +121,13 @@ class TurnGraph:
 
 
 def _csr_min(
-    rows: np.ndarray, cols: np.ndarray, w: np.ndarray, length: np.ndarray, n: int
+    rows: np.ndarray, cols: np.ndarray, w: np.ndarray, values: np.ndarray, n: int
 ) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Canonical CSR keeping the fastest of parallel entries (csgraph would sum them)."""
+    """Canonical CSR keeping the fastest of parallel entries (csgraph would sum them);
+    ``values`` (shape ``(k, m)``) are carried along and returned aligned with its data."""
     key = rows.astype(np.int64) * np.int64(n) + cols
     order = np.argsort(key, kind="stable")
-    key, w, length = key[order], w[order], length[order]
+    key, w, values = key[order], w[order], values[:, order]
     dup = np.flatnonzero(key[1:] == key[:-1])
     if len(dup):  # parallel entries: keep the fastest (rare: parallel roads)
         first = np.ones(len(key), bool)
@@ -133,14 +137,14 @@ def _csr_min(
         take = np.ones(len(order_w), bool)
         take[1:] = group[order_w][1:] != group[order_w][:-1]
         best = order_w[take]
-        key, w, length = key[best], w[best], length[best]
+        key, w, values = key[best], w[best], values[:, best]
     rows, cols = key // n, key % n
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
     m = sparse.csr_matrix(
         (np.maximum(w, MIN_WEIGHT_S), cols.astype(np.int32), indptr), shape=(n, n)
     )
     m.has_sorted_indices = True
-    return m, length
+    return m, values
 
 
 def _physical_neighbours(graph: RoutingGraph) -> np.ndarray:
@@ -168,7 +172,7 @@ def _bearing(graph: RoutingGraph, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     lat0 = np.radians(np.nanmean(graph.vx_lat)) if len(graph.vx_lat) else 0.0
     dx = np.radians(graph.vx_lon[b] - graph.vx_lon[a]) * np.cos(lat0)
     dy = np.radians(graph.vx_lat[b] - graph.vx_lat[a])
-    return np.arctan2(dy, dx)
+    return np.asarray(np.arctan2(dy, dx))
 
 
 def turn_speed_ms(theta: np.ndarray) -> np.ndarray:
@@ -185,9 +189,10 @@ def _turn_loss_s(theta: np.ndarray, v_in_kmh: np.ndarray, v_out_kmh: np.ndarray)
     with room enough for both speed changes."""
     u = turn_speed_ms(theta)
     room = np.full(np.shape(u), np.inf)
-    return _phase_loss_s(v_in_kmh, u, DECEL_MS2, room) + _phase_loss_s(
+    loss = _phase_loss_s(v_in_kmh, u, DECEL_MS2, room) + _phase_loss_s(
         v_out_kmh, u, ACCEL_MS2, room
     )
+    return np.asarray(loss)
 
 
 def _phase_loss_s(
@@ -239,6 +244,7 @@ def turn_graph(
     keep = u != v
     t = np.maximum(e["time_s"], MIN_WEIGHT_S)
     length = e["length_m"]
+    lengths = np.stack([length, e["default_m"]])  # carried along every entry of R
     wait = np.zeros(m) if control_wait_s is None else np.asarray(control_wait_s, float)
     slow = np.zeros(m) if control_slow_s is None else np.asarray(control_slow_s, float)
     ctrl_kmh = np.full(m, np.inf) if control_kmh is None else np.asarray(control_kmh, float)
@@ -289,27 +295,27 @@ def turn_graph(
     rows.append(node_state[u[out_plain]])
     cols.append(head[out_plain])
     ws.append(t_plain_head[out_plain])
-    ls.append(length[out_plain])
+    ls.append(lengths[:, out_plain])
     # edges leaving an expanded node at the start of a trip
     out_exp = keep & expanded[u]
     rows.append(start[u[out_exp]])
     cols.append(head[out_exp])
     ws.append(t_plain_head[out_exp])
-    ls.append(length[out_exp])
+    ls.append(lengths[:, out_exp])
     # arriving at an expanded node: the trip may end there
     rows.append(arr_state[arr])
     cols.append(end[v[arr]])
     ws.append(np.zeros(int(arr.sum())))
-    ls.append(np.zeros(int(arr.sum())))
+    ls.append(np.zeros((2, int(arr.sum()))))
     rows.append(arr_out[d_idx])
     cols.append(end[v[d_idx]])
     ws.append(np.zeros(len(d_idx)))
-    ls.append(np.zeros(len(d_idx)))
+    ls.append(np.zeros((2, len(d_idx))))
     # a trip that starts and ends at the same expanded node
     rows.append(start[exp_nodes])
     cols.append(end[exp_nodes])
     ws.append(np.zeros(len(exp_nodes)))
-    ls.append(np.zeros(len(exp_nodes)))
+    ls.append(np.zeros((2, len(exp_nodes))))
 
     # transitions e1 -> e2 at expanded nodes
     e1_idx = np.flatnonzero(arr)
@@ -383,30 +389,30 @@ def turn_graph(
     rows.append(arr_state[rep1[plain_move]])
     cols.append(head[rep2[plain_move]])
     ws.append(cost[plain_move] + t_plain_head[rep2[plain_move]])
-    ls.append(length[rep2[plain_move]])
+    ls.append(lengths[:, rep2[plain_move]])
     # start-side zone → zone
     zz = sel & d1 & d2
     rows.append(arr_state[rep1[zz]])
     cols.append(arr_state[rep2[zz]])
     ws.append(cost[zz] + t[rep2[zz]])
-    ls.append(length[rep2[zz]])
+    ls.append(lengths[:, rep2[zz]])
     # entering a zone from outside: only the "entered" states, which never leave it
     enter = sel & ~d1 & d2
     rows.append(arr_state[rep1[enter]])
     cols.append(arr_out[rep2[enter]])
     ws.append(cost[enter] + t[rep2[enter]])
-    ls.append(length[rep2[enter]])
+    ls.append(lengths[:, rep2[enter]])
     rows.append(arr_out[rep1[zz]])
     cols.append(arr_out[rep2[zz]])
     ws.append(cost[zz] + t[rep2[zz]])
-    ls.append(length[rep2[zz]])
+    ls.append(lengths[:, rep2[zz]])
 
     # reversed graph directly (routing runs from the sites): row = head, column = tail
-    R, lens = _csr_min(
+    R, vals = _csr_min(
         np.concatenate(cols),
         np.concatenate(rows),
         np.concatenate(ws),
-        np.concatenate(ls),
+        np.concatenate(ls, axis=1),
         n_states,
     )
     report = {
@@ -419,7 +425,7 @@ def turn_graph(
         "restrictions_via_way_not_applied": n_via_way,
         "mean_turn_cost_s": float(cost[sel & ~uturn].mean()) if (sel & ~uturn).any() else 0.0,
     }
-    return TurnGraph(R=R, length=lens, start=start, end=end, report=report)
+    return TurnGraph(R=R, length=vals[0], default_m=vals[1], start=start, end=end, report=report)
 
 
 def _edge_end_speed(
@@ -438,4 +444,4 @@ def _edge_end_speed(
     seg_l = graph.seg_len_m[seg]
     with np.errstate(divide="ignore", invalid="ignore"):
         kmh = np.where(seg_t > 0, seg_l / seg_t * 3.6, fallback[idx])
-    return kmh
+    return np.asarray(kmh)

@@ -222,3 +222,48 @@ def test_insee_metric_profile(osm: Path, tmp_path: Path, monkeypatch: pytest.Mon
     v2, cls2, _ = insee_speeds(base, density=dense)
     assert (cls2 == 2).all()
     assert np.allclose(v2[base.way_highway[e["way"]] == "tertiary"], 20.0, atol=0.5)
+
+
+def _two_ways_xml() -> str:
+    """An untagged tertiary (nodes 1-3) continued by a tertiary tagged 50 (nodes 3-5)."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="t">']
+    for i in range(1, 6):
+        out.append(f'<node id="{i}" version="1" lat="{LAT}" lon="{6.0 + (i - 1) * STEP:.6f}"/>')
+    out.append(
+        '<way id="1" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/>'
+        '<tag k="highway" v="tertiary"/></way>'
+    )
+    out.append(
+        '<way id="2" version="1"><nd ref="3"/><nd ref="4"/><nd ref="5"/>'
+        '<tag k="highway" v="tertiary"/><tag k="maxspeed" v="50"/></way>'
+    )
+    out.append("</osm>")
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("profile", ["practical", "legal"])
+def test_routes_tell_their_km_at_default_speeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: str
+) -> None:
+    import geopandas as gpd
+
+    from msapgeo.routing import nearest_site, route_default_share
+
+    monkeypatch.setenv("MSAPGEO_CACHE", str(tmp_path))
+    osm = tmp_path / "two.osm"
+    osm.write_text(_two_ways_xml())
+    g = load_graph(osm, profile=profile, progress=False)
+    pts = gpd.GeoDataFrame(
+        {"id": ["west", "east"]},
+        geometry=gpd.points_from_xy([6.0, 6.0 + 4 * STEP], [LAT, LAT]),
+        crs="EPSG:4326",
+    )
+    west, east = pts.iloc[[0]], pts.iloc[[1]].assign(site_id="east")
+    res = nearest_site(g, west, east)
+    untagged_km = float(g.seg_len_m[:2].sum()) / 1000  # way 1: two segments, no tag
+    assert res["dist_km"].iloc[0] == pytest.approx(2 * untagged_km, rel=1e-3)
+    assert res["default_speed_km"].iloc[0] == pytest.approx(untagged_km, rel=1e-6)
+    assert route_default_share(res) == pytest.approx(0.5, rel=1e-3)
+    # the other way round: a site on the untagged way, reached over the tagged one
+    back = nearest_site(g, east.drop(columns="site_id"), west.assign(site_id="west"))
+    assert back["default_speed_km"].iloc[0] == pytest.approx(untagged_km, rel=1e-6)
