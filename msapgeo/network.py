@@ -1,537 +1,82 @@
-"""OSM extract → drivable directed graph with French speeds → :class:`RoutingGraph`.
+"""Drivable ways → directed graph with French speeds → :class:`RoutingGraph`.
 
-The reader streams the file with pyosmium (``.osm.pbf``, ``.osm``, ``.osm.gz``,
-``.osm.bz2``), keeps node locations in memory and sees every way once.
-
-Drivable filter
----------------
-The same as osmnx's ``network_type="drive"`` (or ``"drive_service"``) Overpass filter,
-evaluated with the same regular expressions on each way's tags: a ``highway`` tag,
-``area`` not ``yes``, ``access`` not ``private``, no excluded highway class
-(abandoned, bridleway, bus_guideway, construction, corridor, cycleway, elevator,
-escalator, footway, no, path, pedestrian, planned, platform, proposed, raceway, razed,
-rest_area, service, services, steps, track), ``motor_vehicle`` and ``motorcar`` not
-``no``, and ``service`` not alley, driveway, emergency_access, parking,
-parking_aisle or private. On top of it msapgeo drops the few highway values osmnx lets
-through that no car may drive (:data:`EXTRA_EXCLUDED_HIGHWAY`).
-
-One-way handling
-----------------
-``oneway=yes|true|1`` forward only; ``-1|reverse`` backward only; ``reversible`` and
-``alternating`` are two-way (driveable each way at some time, as osmnx does), labelled
-``reversible``; ``junction=roundabout|circular`` and ``highway=motorway|motorway_link``
-imply one-way unless ``oneway=no``.
+Built-up areas (place discs, commercial landuse, street density) decide which speed
+applies where (:mod:`msapgeo.speeds`); the ways come from :mod:`msapgeo.osmread`,
+filtered and oriented by :mod:`msapgeo.osmfilter`. The names of those two modules are
+re-exported here, so ``msapgeo.network`` stays the one entry to the network layer.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import osmium
 import pandas as pd
 import shapely
-from tqdm.auto import tqdm
 
 from msapgeo import settings
 from msapgeo.errors import OSMReadError
 from msapgeo.fileio import sha256_file
 from msapgeo.graph import RoutingGraph, haversine_m
+from msapgeo.osmfilter import (
+    BUILTUP_LANDUSE,
+    DRIVE_FILTERS,
+    EXTRA_EXCLUDED_HIGHWAY,
+    KEEP_TAGS,
+    OSM_SUFFIXES,
+    is_drivable,
+    oneway_of,
+)
+from msapgeo.osmread import (
+    AMENITIES,
+    CONTROL_NODES,
+    OSMFeatures,
+    RawWays,
+    _check_file,
+    _header_info,
+    _push_run,
+    read_buildings,
+    read_features,
+    read_ways,
+)
 from msapgeo.speeds import SOURCE_CODE, SpeedModel, urban_hint, way_speeds
 
-#: Way tags kept on the graph (speed model, closures, outputs).
-KEEP_TAGS: tuple[str, ...] = (
-    "highway",
-    "name",
-    "ref",
-    "oneway",
-    "junction",
-    "area",
-    "access",
-    "motor_vehicle",
-    "motorcar",
-    "vehicle",
-    "service",
-    "maxspeed",
-    "maxspeed:forward",
-    "maxspeed:backward",
-    "maxspeed:conditional",
-    "maxspeed:type",
-    "source:maxspeed",
-    "zone:maxspeed",
-    "zone:traffic",
-    "lanes",
-    "lanes:forward",
-    "lanes:backward",
-    "motorroad",
-    "dual_carriageway",
-    "tunnel",
-    "bridge",
-    "surface",
-    "seasonal",
-    "winter_road",
-    "snowplowing",
-    "access:conditional",
-    "motor_vehicle:conditional",
-    "motorcar:conditional",
-    "vehicle:conditional",
-)
-
-_EXCLUDED_HIGHWAY = (
-    "abandoned|bridleway|bus_guideway|construction|corridor|cycleway|elevator|escalator|"
-    "footway|no|path|pedestrian|planned|platform|proposed|raceway|razed|rest_area|{service}"
-    "services|steps|track"
-)
-#: osmnx's Overpass filters, as (key, negated regex) pairs: a way passes when it has a
-#: ``highway`` tag and, for each pair, the key is absent or its value does not match.
-DRIVE_FILTERS: dict[str, tuple[tuple[str, str], ...]] = {
-    "drive": (
-        ("area", "yes"),
-        ("access", "private"),
-        ("highway", _EXCLUDED_HIGHWAY.format(service="service|")),
-        ("motor_vehicle", "no"),
-        ("motorcar", "no"),
-        ("service", "alley|driveway|emergency_access|parking|parking_aisle|private"),
-    ),
-    "drive_service": (
-        ("area", "yes"),
-        ("access", "private"),
-        ("highway", _EXCLUDED_HIGHWAY.format(service="")),
-        ("motor_vehicle", "no"),
-        ("motorcar", "no"),
-        ("service", "emergency_access|parking|parking_aisle|private"),
-    ),
-}
-#: Highway values osmnx's filter lets through that no car may drive: msapgeo drops them
-#: too (``busway`` is bus-only since 2022, ``via_ferrata`` is a climbing route).
-EXTRA_EXCLUDED_HIGHWAY: tuple[str, ...] = ("busway", "via_ferrata", "escape", "emergency_bay")
-_COMPILED = {
-    k: (
-        *((key, re.compile(rx)) for key, rx in v),
-        ("highway", re.compile("^(" + "|".join(EXTRA_EXCLUDED_HIGHWAY) + ")$")),
-    )
-    for k, v in DRIVE_FILTERS.items()
-}
-
-#: ``landuse`` values taken as built-up areas.
-BUILTUP_LANDUSE: tuple[str, ...] = ("residential", "commercial", "retail")
-OSM_SUFFIXES: tuple[str, ...] = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".xml")
-
-
-def is_drivable(tags: Mapping[str, str], network_type: str = "drive") -> tuple[bool, str]:
-    """Apply osmnx's drivable filter to one way's tags.
-
-    Parameters
-    ----------
-    tags
-        The way's tags.
-    network_type
-        ``"drive"`` or ``"drive_service"``.
-
-    Returns
-    -------
-    (bool, str)
-        Whether the way is kept, and the key that excluded it (``""`` when kept).
-    """
-    if "highway" not in tags:
-        return False, "highway"
-    for key, rx in _COMPILED[network_type]:
-        value = tags.get(key)
-        if value is not None and rx.search(value):
-            return False, key
-    return True, ""
-
-
-def oneway_of(tags: Mapping[str, str]) -> tuple[bool, bool, str]:
-    """Directions a way may be driven in.
-
-    Returns
-    -------
-    (forward, backward, label)
-        ``label`` is one of ``no``, ``yes``, ``-1``, ``reversible``, ``implied``.
-    """
-    ow = tags.get("oneway", "").strip().lower()
-    if ow in ("yes", "true", "1"):
-        return True, False, "yes"
-    if ow in ("-1", "reverse"):
-        return False, True, "-1"
-    if ow in ("reversible", "alternating"):
-        return True, True, "reversible"
-    if ow in ("no", "false", "0"):
-        return True, True, "no"
-    if tags.get("junction") in ("roundabout", "circular") or tags.get("highway") in (
-        "motorway",
-        "motorway_link",
-    ):
-        return True, False, "implied"
-    return True, True, "no"
-
-
-@dataclass
-class RawWays:
-    """Drivable ways as read from an extract, before the graph is built."""
-
-    way_id: list[int] = field(default_factory=list)
-    tags: list[dict[str, str]] = field(default_factory=list)
-    ptr: list[int] = field(default_factory=lambda: [0])
-    osmid: list[int] = field(default_factory=list)
-    lon: list[float] = field(default_factory=list)
-    lat: list[float] = field(default_factory=list)
-    rejected: Counter[str] = field(default_factory=Counter)
-    missing_nodes: int = 0
-    #: OSM ids of traffic-control nodes: ``traffic_signals``, ``stop``, ``give_way``.
-    controls: dict[str, list[int]] = field(default_factory=dict)
-    #: Turn restrictions for cars: ``[kind, from way, via node, to way]``.
-    restrictions: list[list[Any]] = field(default_factory=list)
-    #: Restrictions whose ``via`` is a way (not applied) or that are malformed.
-    restrictions_skipped: int = 0
-
+__all__ = [
+    "AMENITIES",
+    "BUILD_VERSION",
+    "BUILTUP_LANDUSE",
+    "CONTROL_NODES",
+    "DENSE_STREETS_KM_KM2",
+    "DRIVE_FILTERS",
+    "EXTRA_EXCLUDED_HIGHWAY",
+    "KEEP_TAGS",
+    "OSM_SUFFIXES",
+    "PLACE_RADIUS_M",
+    "OSMFeatures",
+    "RawWays",
+    "build_graph",
+    "builtup_areas",
+    "builtup_mask",
+    "graph_from_osm",
+    "graph_from_overpass_json",
+    "graph_from_place",
+    "is_drivable",
+    "oneway_of",
+    "read_buildings",
+    "read_features",
+    "read_ways",
+    "street_density_km_km2",
+]
 
 #: Version of the graph-building rules; part of the graph cache key, so that a cache
 #: built by older rules (built-up detection, speed tables) is never reused.
 BUILD_VERSION = 4
-
-#: ``highway=*`` values of nodes that control a junction (junction delays).
-CONTROL_NODES: tuple[str, ...] = ("traffic_signals", "stop", "give_way")
-
-
-def _check_file(path: str | Path) -> Path:
-    p = Path(path)
-    if not p.is_file():
-        raise OSMReadError(f"OSM file {p} does not exist")
-    if not str(p).lower().endswith(OSM_SUFFIXES):
-        raise OSMReadError(
-            f"OSM file {p}: unknown format; expected one of {', '.join(OSM_SUFFIXES)}"
-        )
-    if p.stat().st_size == 0:
-        raise OSMReadError(f"OSM file {p} is empty (0 bytes)")
-    return p
-
-
-def read_ways(
-    path: str | Path, *, network_type: str | None = None, progress: bool | None = None
-) -> RawWays:
-    """Stream the drivable ways of an OSM file with their node locations.
-
-    Parameters
-    ----------
-    path
-        ``.osm.pbf``, ``.osm``, ``.osm.gz`` or ``.osm.bz2`` file.
-    network_type
-        ``"drive"`` (default :data:`msapgeo.settings.network_type`) or ``"drive_service"``.
-    progress
-        Show a progress bar.
-
-    Returns
-    -------
-    RawWays
-        Ways split where node locations are missing from the extract (counted in
-        ``missing_nodes``); rejected ways counted by the key that excluded them.
-
-    Raises
-    ------
-    OSMReadError
-        Missing, empty or corrupt file, or no drivable way in it.
-    """
-    p = _check_file(path)
-    network_type = network_type or settings.network_type
-    if network_type not in _COMPILED:
-        raise OSMReadError(f"network_type {network_type!r}: choose from {sorted(_COMPILED)}")
-    progress = settings.progress if progress is None else progress
-    raw = RawWays()
-    fp = (
-        osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(osmium.filter.KeyFilter("highway"))
-    )
-    bar = tqdm(desc=f"read ways {p.name}", unit=" ways", disable=not progress, leave=False)
-    try:
-        for w in fp:
-            if isinstance(w, osmium.osm.Node):
-                kind = w.tags.get("highway")
-                if kind in CONTROL_NODES:
-                    raw.controls.setdefault(kind, []).append(w.id)
-                continue
-            bar.update()
-            if not isinstance(w, osmium.osm.Way):
-                continue
-            tags = {k: str(w.tags[k]) for k in KEEP_TAGS if k in w.tags}
-            ok, why = is_drivable(tags, network_type)
-            if not ok:
-                raw.rejected[why] += 1
-                continue
-            run_ids: list[int] = []
-            run_lon: list[float] = []
-            run_lat: list[float] = []
-            for n in w.nodes:
-                loc = n.location
-                if loc.valid():
-                    run_ids.append(n.ref)
-                    run_lon.append(loc.lon)
-                    run_lat.append(loc.lat)
-                    continue
-                raw.missing_nodes += 1
-                _push_run(raw, w.id, tags, run_ids, run_lon, run_lat)
-                run_ids, run_lon, run_lat = [], [], []
-            _push_run(raw, w.id, tags, run_ids, run_lon, run_lat)
-    except RuntimeError as exc:
-        raise OSMReadError(f"OSM file {p} could not be read: {exc}") from exc
-    finally:
-        bar.close()
-    _read_restrictions(p, raw)
-    if not raw.way_id:
-        raise OSMReadError(
-            f"OSM file {p} holds no drivable road ({network_type}); "
-            f"{sum(raw.rejected.values())} highway ways were rejected"
-        )
-    return raw
-
-
-#: Vehicles whose exception voids a restriction for cars (``except=*``).
-_CAR_EXCEPT = {"motorcar", "motor_vehicle", "vehicle"}
-
-
-def _read_restrictions(p: Path, raw: RawWays) -> None:
-    """Add the extract's turn restrictions for cars (``type=restriction``) to ``raw``."""
-    fp = osmium.FileProcessor(str(p), osmium.osm.RELATION).with_filter(
-        osmium.filter.TagFilter(("type", "restriction"))
-    )
-    for r in fp:
-        if not isinstance(r, osmium.osm.Relation):
-            continue
-        kind = r.tags.get("restriction:motorcar") or r.tags.get("restriction")
-        if not kind or not kind.startswith(("no_", "only_")):
-            continue
-        if _CAR_EXCEPT & {x.strip() for x in (r.tags.get("except") or "").split(";")}:
-            continue
-        frm = [m.ref for m in r.members if m.role == "from" and m.type == "w"]
-        to = [m.ref for m in r.members if m.role == "to" and m.type == "w"]
-        via_n = [m.ref for m in r.members if m.role == "via" and m.type == "n"]
-        if len(frm) == 1 and len(to) == 1 and len(via_n) == 1:
-            raw.restrictions.append([kind, int(frm[0]), int(via_n[0]), int(to[0])])
-        else:
-            raw.restrictions_skipped += 1
-
-
-def _push_run(
-    raw: RawWays,
-    way_id: int,
-    tags: dict[str, str],
-    ids: list[int],
-    lon: list[float],
-    lat: list[float],
-) -> None:
-    if len(ids) < 2:
-        return
-    raw.way_id.append(way_id)
-    raw.tags.append(tags)
-    raw.osmid.extend(ids)
-    raw.lon.extend(lon)
-    raw.lat.extend(lat)
-    raw.ptr.append(len(raw.osmid))
-
-
-@dataclass
-class OSMFeatures:
-    """Points and areas of an extract used around the network.
-
-    Attributes
-    ----------
-    places
-        ``place=*`` nodes: ``osm_id``, ``name``, ``place``, ``population`` (from the tag,
-        NaN when absent), ``geometry`` (point).
-    amenities
-        ``amenity=townhall|post_office`` nodes and areas at a representative point:
-        ``osm_type`` (node/way/relation), ``osm_id``, ``amenity``, ``name``, ``geometry``.
-    landuse
-        Built-up ``landuse`` areas (polygons) with ``landuse``.
-    boundaries
-        ``boundary=administrative`` areas: ``osm_type``, ``osm_id``, ``admin_level``,
-        ``name``, ``ref_insee``, ``geometry``.
-    skipped
-        Areas whose geometry could not be assembled, by kind.
-    """
-
-    places: gpd.GeoDataFrame
-    amenities: gpd.GeoDataFrame
-    landuse: gpd.GeoDataFrame
-    boundaries: gpd.GeoDataFrame
-    skipped: Counter[str] = field(default_factory=Counter)
-
-
-AMENITIES: tuple[str, ...] = ("townhall", "post_office")
-
-
-def read_features(path: str | Path, *, progress: bool | None = None) -> OSMFeatures:
-    """Read places, town halls, post offices, built-up landuse and boundaries.
-
-    Parameters
-    ----------
-    path
-        OSM file.
-    progress
-        Show a progress bar.
-
-    Returns
-    -------
-    OSMFeatures
-    """
-    p = _check_file(path)
-    progress = settings.progress if progress is None else progress
-    wkb = osmium.geom.WKBFactory()
-    places: list[dict[str, Any]] = []
-    amen: list[dict[str, Any]] = []
-    landuse: list[dict[str, Any]] = []
-    bounds: list[dict[str, Any]] = []
-    skipped: Counter[str] = Counter()
-    fp = (
-        osmium.FileProcessor(str(p))
-        .with_areas(osmium.filter.KeyFilter("amenity", "landuse", "boundary"))
-        .with_filter(osmium.filter.KeyFilter("place", "amenity", "landuse", "boundary"))
-    )
-    bar = tqdm(desc=f"read features {p.name}", unit=" obj", disable=not progress, leave=False)
-    try:
-        for o in fp:
-            bar.update()
-            tags = o.tags
-            if isinstance(o, osmium.osm.Node):
-                loc = o.location
-                if not loc.valid():
-                    continue
-                pt = shapely.Point(loc.lon, loc.lat)
-                if "place" in tags:
-                    places.append(
-                        {
-                            "osm_id": o.id,
-                            "name": tags.get("name", ""),
-                            "place": tags.get("place"),
-                            "population_tag": tags.get("population", ""),
-                            "geometry": pt,
-                        }
-                    )
-                if tags.get("amenity") in AMENITIES:
-                    amen.append(_amenity_row("node", o.id, tags, pt))
-            elif isinstance(o, osmium.osm.Area):
-                want_amenity = tags.get("amenity") in AMENITIES
-                want_landuse = tags.get("landuse") in BUILTUP_LANDUSE
-                want_boundary = tags.get("boundary") == "administrative"
-                if not (want_amenity or want_landuse or want_boundary):
-                    continue
-                try:
-                    geom = shapely.from_wkb(wkb.create_multipolygon(o))
-                except RuntimeError:
-                    skipped["area geometry"] += 1
-                    continue
-                kind = "way" if o.from_way() else "relation"
-                if want_amenity:
-                    amen.append(_amenity_row(kind, o.orig_id(), tags, geom.representative_point()))
-                if want_landuse:
-                    landuse.append({"landuse": tags.get("landuse"), "geometry": geom})
-                if want_boundary:
-                    bounds.append(
-                        {
-                            "osm_type": kind,
-                            "osm_id": o.orig_id(),
-                            "admin_level": tags.get("admin_level", ""),
-                            "name": tags.get("name", ""),
-                            "ref_insee": tags.get("ref:INSEE", ""),
-                            "geometry": geom,
-                        }
-                    )
-    except RuntimeError as exc:
-        raise OSMReadError(f"OSM file {p} could not be read: {exc}") from exc
-    finally:
-        bar.close()
-    crs = settings.default_crs
-    pl = _gdf(places, ["osm_id", "name", "place", "population_tag"], crs)
-    pl["population"] = pd.to_numeric(
-        pl["population_tag"].astype(str).str.replace(r"[\s,.]", "", regex=True), errors="coerce"
-    )
-    return OSMFeatures(
-        places=pl,
-        amenities=_gdf(amen, ["osm_type", "osm_id", "amenity", "name", "operator"], crs),
-        landuse=_gdf(landuse, ["landuse"], crs),
-        boundaries=_gdf(bounds, ["osm_type", "osm_id", "admin_level", "name", "ref_insee"], crs),
-        skipped=skipped,
-    )
-
-
-def read_buildings(path: str | Path, *, progress: bool | None = None) -> gpd.GeoDataFrame:
-    """Building footprints of an extract as points with their footprint area.
-
-    Parameters
-    ----------
-    path
-        OSM file.
-    progress
-        Show a progress bar.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``building`` (the tag's value), ``area_m2`` (footprint, measured in
-        :data:`msapgeo.settings.metric_crs`) and the footprint's representative point as
-        geometry (EPSG:4326); empty when the extract maps no building.
-    """
-    p = _check_file(path)
-    progress = settings.progress if progress is None else progress
-    wkb = osmium.geom.WKBFactory()
-    geoms: list[Any] = []
-    kinds: list[str] = []
-    fp = osmium.FileProcessor(str(p)).with_areas(osmium.filter.KeyFilter("building"))
-    fp = fp.with_filter(osmium.filter.EntityFilter(osmium.osm.AREA))
-    bar = tqdm(desc=f"read buildings {p.name}", unit=" bldg", disable=not progress, leave=False)
-    try:
-        for o in fp:
-            if not isinstance(o, osmium.osm.Area) or "building" not in o.tags:
-                continue
-            try:
-                geoms.append(wkb.create_multipolygon(o))
-            except RuntimeError:
-                continue
-            kinds.append(str(o.tags.get("building")))
-            bar.update()
-    except RuntimeError as exc:
-        raise OSMReadError(f"OSM file {p} could not be read: {exc}") from exc
-    finally:
-        bar.close()
-    if not geoms:
-        return gpd.GeoDataFrame(
-            {"building": [], "area_m2": []}, geometry=[], crs=settings.default_crs
-        )
-    poly = gpd.GeoSeries(shapely.from_wkb(geoms), crs=settings.default_crs)
-    metric = poly.to_crs(settings.metric_crs)
-    return gpd.GeoDataFrame(
-        {"building": kinds, "area_m2": metric.area.to_numpy()},
-        geometry=metric.representative_point().to_crs(settings.default_crs).values,
-        crs=settings.default_crs,
-    )
-
-
-def _amenity_row(kind: str, osm_id: int, tags: Any, geom: shapely.Geometry) -> dict[str, Any]:
-    return {
-        "osm_type": kind,
-        "osm_id": osm_id,
-        "amenity": tags.get("amenity"),
-        "name": tags.get("name", ""),
-        "operator": tags.get("operator", ""),
-        "geometry": geom,
-    }
-
-
-def _gdf(rows: list[dict[str, Any]], columns: list[str], crs: str) -> gpd.GeoDataFrame:
-    if not rows:
-        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=crs)
-    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=crs)
-
 
 #: Radius (m) of the built-up area around a ``place=*`` node, by class: a proxy for the
 #: agglomération. The classes follow the OSM wiki (Key:place: village up to about 10,000
@@ -872,14 +417,6 @@ def graph_from_osm(
     )
     g.meta["build_s"] = round(time.perf_counter() - t0, 3)
     return g
-
-
-def _header_info(p: Path) -> str:
-    try:
-        h = osmium.io.Reader(str(p), osmium.osm.NOTHING).header()
-        return str(h.get("osmosis_replication_timestamp", "") or "")
-    except RuntimeError:
-        return ""
 
 
 def graph_from_overpass_json(

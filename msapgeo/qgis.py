@@ -3,15 +3,18 @@
 QGIS reads the default style of a layer from the ``layer_styles`` table of its
 GeoPackage. The styles here are written as QML from the same classes and colours as the
 maps (:data:`msapgeo.maps.CLASS_COLOURS`): communes, population points and isochrones
-graduated on their time, sites as blue dots.
+graduated on their time, sites as blue dots; which layer gets which style is the
+project's table ``data/qgis_styles.json``.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from msapgeo.escape import html_text
 from msapgeo.maps import CLASS_COLOURS
@@ -80,18 +83,28 @@ def single_qml(colour: str, kind: str = "marker") -> str:
     )
 
 
+def _style_table() -> dict[str, dict[str, Any]]:
+    """The layers' styles, from ``data/qgis_styles.json`` (``msapgeo.data``)."""
+    from importlib import resources
+
+    text = resources.files("msapgeo.data").joinpath("qgis_styles.json").read_text("utf-8")
+    table: dict[str, dict[str, Any]] = json.loads(text)
+    return table
+
+
 def default_styles(layers: Sequence[str]) -> dict[str, str]:
-    """QML of the layers msapgeo writes, by layer name (those it knows)."""
+    """QML of the layers msapgeo writes, by layer name (those ``data/qgis_styles.json``
+    names: graduated on a field with the map's classes and colours, or one symbol)."""
+    table = _style_table()
     out: dict[str, str] = {}
     for name in layers:
-        if name in ("communes", "origins"):
-            out[name] = graduated_qml("time_min", (10, 20, 30, 45), "fill")
-        elif name == "population_points":
-            out[name] = graduated_qml("time_min", (10, 20, 30, 45), "marker")
-        elif name == "isochrones":
-            out[name] = graduated_qml("to_min", (10.5, 20.5), "fill")
-        elif name == "sites":
-            out[name] = single_qml("#08519c")
+        spec = table.get(name)
+        if spec is None:
+            continue
+        if spec["renderer"] == "graduated":
+            out[name] = graduated_qml(spec["field"], tuple(spec["limits"]), spec["symbol"])
+        else:
+            out[name] = single_qml(spec["colour"], spec["symbol"])
     return out
 
 

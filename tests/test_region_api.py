@@ -23,8 +23,14 @@ def test_region_workflow(region: mg.Region) -> None:
     row = ev.communes.set_index("insee_com").loc["74085"]
     assert row["time_after_min"] < 1.0 < row["time_before_min"]
     assert "gagnent en moyenne" in ev.plain_summary()
-    table = region.optimise(k=1, threshold_min=20.0)
-    assert {"maximal_covering", "p_median", "set_covering"} <= set(table["model"])
+    plans = region.optimise(k=1, threshold_min=20.0)
+    assert {"maximal_covering", "p_median", "set_covering"} <= set(plans.table["model"])
+    best = plans.comparison("maximal_covering", k=1)  # a Comparison, like evaluate's
+    assert isinstance(best, mg.Comparison)
+    chosen = plans.table.set_index("model").loc["maximal_covering", "chosen"]
+    assert set(best.sites_after["site_id"]) - set(best.sites_before["site_id"]) == {chosen}
+    assert (best.communes["delta_min"].dropna() <= 1e-9).all()  # a new site never slows
+    assert "gagnent en moyenne" in best.plain_summary()
     _, _, communes, _ = region.scenario()
     assert communes.loc[communes["loses_access"], "name"].tolist() == ["Vallorcine"]
     iso = region.isochrones()

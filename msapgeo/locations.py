@@ -1,0 +1,528 @@
+"""Location models: choose new sites (maximal covering, p-median, set covering).
+
+The models read one origin × (existing + candidate) matrix computed once by
+:func:`candidate_matrix` (routing results, never re-routing) and reused across every
+``k`` and threshold.
+
+Models (existing sites always kept)
+-----------------------------------
+* **Maximal covering** (Church & ReVelle 1974): ``k`` new sites maximising the population
+  within ``T`` minutes of a site.
+* **p-median** (Hakimi 1964): ``k`` new sites minimising the population-weighted time to
+  the nearest site.
+* **Set covering** (Toregas et al. 1971): the fewest new sites so that every origin is
+  within ``T`` minutes; origins no candidate can serve within ``T`` are reported, not
+  silently dropped.
+
+Exact solutions use :func:`scipy.optimize.milp` (HiGHS). For instances too large for it,
+a greedy-plus-swap heuristic is used and its optimality gap against the LP-relaxation
+bound is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from msapgeo.errors import InputError
+from msapgeo.graph import RoutingGraph
+from msapgeo.places import snap
+from msapgeo.routing import nearest_site, od_matrix
+
+#: Cost (minutes) of an unreachable origin–site pair in the p-median.
+UNREACHABLE_MIN = 1_000.0
+#: Largest number of p-median assignment variables solved exactly by default.
+EXACT_MAX_VARIABLES = 2_000_000
+
+
+
+
+@dataclass
+class CandidateMatrix:
+    """Origin × (existing + candidate) times, computed once and reused across models.
+
+    Attributes
+    ----------
+    time_min
+        ``(n_origins, n_existing + n_candidates)`` minutes, NaN where unreachable.
+    weights
+        Demand of each origin (population, or 1 per origin).
+    origin_ids, site_ids
+        Labels.
+    n_existing
+        The first ``n_existing`` columns are existing sites, always kept.
+    """
+
+    time_min: np.ndarray
+    weights: np.ndarray
+    origin_ids: np.ndarray
+    site_ids: np.ndarray
+    n_existing: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_candidates(self) -> int:
+        """Number of candidate columns."""
+        return int(self.time_min.shape[1] - self.n_existing)
+
+    def covered(self, threshold_min: float) -> np.ndarray:
+        """Boolean coverage matrix: site j serves origin i within the threshold."""
+        t = self.time_min
+        return np.asarray(np.isfinite(t) & (t <= threshold_min))
+
+
+def candidate_matrix(
+    graph: RoutingGraph,
+    origins: gpd.GeoDataFrame,
+    existing: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    *,
+    weight: str = "population",
+    origin_id: str | None = None,
+    limit_min: float | None = None,
+) -> CandidateMatrix:
+    """Route once from every origin to the existing sites and to every candidate.
+
+    The existing sites, always kept, form one column: the time to the nearest of them,
+    from a single multi-source search. Each candidate is its own column.
+
+    Parameters
+    ----------
+    graph
+        Routing graph.
+    origins
+        Demand points.
+    existing, candidates
+        Sites (``site_id``); candidates off the network raise an error that names them.
+    weight
+        ``"population"`` (origins without one weigh 0, noted) or ``"count"`` (1 each).
+    origin_id
+        Identifier column of the origins.
+    limit_min
+        Time limit of the candidates' searches (:func:`msapgeo.routing.od_matrix`): a
+        coverage model at a threshold up to the limit is unchanged; p-median then treats
+        the pairs beyond it as unreachable.
+    """
+    cand = snap(graph, candidates) if "node_osmid" not in candidates.columns else candidates
+    off = cand[cand["exclusion"].notna()]
+    if len(off):
+        raise InputError(
+            "candidate(s) off the network: "
+            + "; ".join(f"{r.get('site_id')}: {r['exclusion']}" for _, r in off.head(10).iterrows())
+        )
+    ex = snap(graph, existing) if "node_osmid" not in existing.columns else existing
+    ex = ex[ex["exclusion"].isna()]
+    notes = []
+    cm = od_matrix(
+        graph,
+        origins,
+        cand,
+        origin_id=origin_id,
+        site_id="site_id",
+        distances=False,
+        limit_min=limit_min,
+    )
+    if len(ex):
+        near = nearest_site(graph, origins, ex, site_id="site_id", second=False, distances=False)
+        t_ex = near["time_min"].to_numpy(float)[:, None]
+        ex_ids = np.array(["existing sites (nearest)"])
+    else:
+        t_ex = np.zeros((len(origins), 0))
+        ex_ids = np.zeros(0, dtype=str)
+    time_min = np.hstack([t_ex, cm.time_min])
+    site_ids = np.concatenate([ex_ids, cm.site_ids])
+    if weight == "count":
+        w = np.ones(len(origins))
+    elif weight == "population":
+        w = pd.to_numeric(origins.get("population"), errors="coerce").to_numpy(float)
+        n_unknown = int(np.isnan(w).sum())
+        if n_unknown:
+            notes.append(f"{n_unknown} origins without population weigh 0")
+        w = np.nan_to_num(w)
+    else:
+        raise InputError(f"weight {weight!r}: choose 'population' or 'count'")
+    return CandidateMatrix(
+        time_min=time_min,
+        weights=w,
+        origin_ids=cm.origin_ids,
+        site_ids=site_ids,
+        n_existing=t_ex.shape[1],
+        notes=notes,
+    )
+
+
+# --------------------------------------------------------------------------- models
+
+
+@dataclass
+class PlanResult:
+    """Solution of a location model.
+
+    Attributes
+    ----------
+    model
+        ``maximal_covering``, ``p_median`` or ``set_covering``.
+    chosen
+        Candidate site ids opened (existing sites are kept in every model).
+    objective
+        Covered population (maximal covering), population-weighted total time in minutes
+        (p-median) or number of sites opened in total, existing included (set covering).
+    bound
+        LP-relaxation bound of the objective; ``gap_pct`` is the relative gap to it.
+    method
+        ``exact (HiGHS)`` or ``greedy+swap``.
+    """
+
+    model: str
+    k: int | None
+    threshold_min: float | None
+    chosen: list[str]
+    objective: float
+    bound: float
+    gap_pct: float
+    method: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_row(self) -> dict[str, Any]:
+        """A flat row for tables."""
+        return {
+            "model": self.model,
+            "k": self.k,
+            "threshold_min": self.threshold_min,
+            "chosen": ", ".join(self.chosen),
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap_pct": self.gap_pct,
+            "method": self.method,
+            **self.details,
+        }
+
+
+def nearest_times(m: CandidateMatrix, chosen: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Time (min) of every origin to its nearest site before and after opening ``chosen``.
+
+    Read from the matrix, no routing: before = existing sites, after = existing + chosen.
+    NaN where no site is reachable.
+    """
+    cols = [m.n_existing + j for j, s in enumerate(m.site_ids[m.n_existing :]) if s in set(chosen)]
+    t = np.where(np.isfinite(m.time_min), m.time_min, np.inf)
+    before = t[:, : m.n_existing].min(axis=1, initial=np.inf)
+    after = np.minimum(before, t[:, cols].min(axis=1, initial=np.inf))
+    return np.where(np.isfinite(before), before, np.nan), np.where(
+        np.isfinite(after), after, np.nan
+    )
+
+
+def _check_k(m: CandidateMatrix, k: int) -> None:
+    if k < 0 or k > m.n_candidates:
+        raise InputError(f"k = {k}: choose between 0 and the {m.n_candidates} candidates")
+
+
+def _gap(obj: float, bound: float, maximise: bool) -> float:
+    if not np.isfinite(bound) or bound == 0:
+        return 0.0
+    gap = 100 * ((bound - obj) if maximise else (obj - bound)) / abs(bound)
+    return float(max(gap, 0.0)) if abs(gap) > 1e-9 else 0.0
+
+
+def maximal_covering(
+    m: CandidateMatrix, k: int, threshold_min: float, *, method: str = "auto"
+) -> PlanResult:
+    """Open ``k`` candidates maximising the weight within ``threshold_min`` of a site."""
+    _check_k(m, k)
+    cov = m.covered(threshold_min)
+    pre = cov[:, : m.n_existing].any(axis=1)
+    a = cov[~pre, m.n_existing :]
+    w = m.weights[~pre]
+    base = float(m.weights[pre].sum())
+    nc, no = a.shape[1], a.shape[0]
+    bound = _mclp_solve(a, w, k, relax=True)[0] + base
+    if method == "auto":
+        method = "exact" if nc * no <= EXACT_MAX_VARIABLES else "heuristic"
+    if method == "exact":
+        val, x = _mclp_solve(a, w, k, relax=False)
+        chosen = np.flatnonzero(x > 0.5)
+        name = "exact (HiGHS)"
+    else:
+        chosen = _greedy_swap(lambda s: _cover_value(a, w, s), nc, k, maximise=True)
+        val = _cover_value(a, w, chosen)
+        name = "greedy+swap"
+    obj = val + base
+    return PlanResult(
+        "maximal_covering",
+        k,
+        threshold_min,
+        [str(m.site_ids[m.n_existing + j]) for j in chosen],
+        obj,
+        bound,
+        _gap(obj, bound, True),
+        name,
+        {"covered_by_existing": base, "total_weight": float(m.weights.sum())},
+    )
+
+
+def _cover_value(a: np.ndarray, w: np.ndarray, chosen: np.ndarray | list[int]) -> float:
+    if len(chosen) == 0:
+        return 0.0
+    return float(w[a[:, list(chosen)].any(axis=1)].sum())
+
+
+def _mclp_solve(a: np.ndarray, w: np.ndarray, k: int, *, relax: bool) -> tuple[float, np.ndarray]:
+    no, nc = a.shape
+    if no == 0 or nc == 0 or k == 0:
+        return 0.0, np.zeros(nc)
+    # variables: x_j (nc), y_i (no); max w.y  <=> min -w.y
+    c = np.concatenate([np.zeros(nc), -w])
+    # y_i - sum_j a_ij x_j <= 0
+    A1 = sparse.hstack([-sparse.csr_matrix(a.astype(float)), sparse.identity(no)])
+    A2 = sparse.hstack([sparse.csr_matrix(np.ones((1, nc))), sparse.csr_matrix((1, no))])
+    cons = [LinearConstraint(A1, -np.inf, 0), LinearConstraint(A2, k, k)]
+    integ = np.zeros(nc + no) if relax else np.concatenate([np.ones(nc), np.zeros(no)])
+    res = milp(c, constraints=cons, integrality=integ, bounds=Bounds(0, 1))
+    if res.x is None:  # pragma: no cover
+        raise RuntimeError(f"HiGHS failed on maximal covering: {res.message}")
+    return float(-res.fun), res.x[:nc]
+
+
+def _greedy_swap(value: Any, n: int, k: int, *, maximise: bool, max_rounds: int = 50) -> np.ndarray:
+    """Greedy additions then best-improvement 1-swaps until no swap helps."""
+    sign = 1 if maximise else -1
+    chosen: list[int] = []
+    for _ in range(k):
+        best, best_v = -1, -np.inf
+        for j in range(n):
+            if j in chosen:
+                continue
+            v = sign * value([*chosen, j])
+            if v > best_v:
+                best, best_v = j, v
+        chosen.append(best)
+    current = sign * value(chosen)
+    for _ in range(max_rounds):
+        improved = False
+        for pos in range(len(chosen)):
+            for j in range(n):
+                if j in chosen:
+                    continue
+                trial = [*chosen[:pos], j, *chosen[pos + 1 :]]
+                v = sign * value(trial)
+                if v > current + 1e-9:
+                    chosen, current, improved = trial, v, True
+        if not improved:
+            break
+    return np.array(sorted(chosen), dtype=int)
+
+
+def p_median(m: CandidateMatrix, k: int, *, method: str = "auto") -> PlanResult:
+    """Open ``k`` candidates minimising the weighted time to the nearest site (minutes).
+
+    Origins that no site, existing or candidate, can reach are left out (listed in
+    ``details["unreachable_origins"]``); a pair that is unreachable costs
+    :data:`UNREACHABLE_MIN` minutes.
+    """
+    _check_k(m, k)
+    reach = np.isfinite(m.time_min).any(axis=1)
+    unreachable = [str(x) for x in m.origin_ids[~reach]]
+    t = np.where(np.isfinite(m.time_min), m.time_min, UNREACHABLE_MIN)[reach]
+    w = m.weights[reach]
+    no, ns = t.shape
+    fixed = np.zeros(ns, bool)
+    fixed[: m.n_existing] = True
+    bound = _pmedian_solve(t, w, fixed, k, relax=True)[0]
+    if method == "auto":
+        method = "exact" if no * ns <= EXACT_MAX_VARIABLES else "heuristic"
+    if method == "exact":
+        val, x = _pmedian_solve(t, w, fixed, k, relax=False)
+        chosen = np.flatnonzero(x[m.n_existing :] > 0.5)
+        name = "exact (HiGHS)"
+    else:
+        ex_best = t[:, : m.n_existing].min(axis=1) if m.n_existing else np.full(no, np.inf)
+        cand = t[:, m.n_existing :]
+
+        def total(sel: list[int]) -> float:
+            best = np.minimum(ex_best, cand[:, sel].min(axis=1)) if sel else ex_best
+            return float((w * best).sum())
+
+        chosen = _greedy_swap(total, m.n_candidates, k, maximise=False)
+        val = total(list(chosen))
+        name = "greedy+swap"
+    tot_w = w.sum()
+    return PlanResult(
+        "p_median",
+        k,
+        None,
+        [str(m.site_ids[m.n_existing + j]) for j in chosen],
+        val,
+        bound,
+        _gap(val, bound, False),
+        name,
+        {
+            "mean_time_min_weighted": val / tot_w if tot_w else float("nan"),
+            "unreachable_origins": unreachable,
+        },
+    )
+
+
+def _pmedian_solve(
+    t: np.ndarray, w: np.ndarray, fixed: np.ndarray, k: int, *, relax: bool
+) -> tuple[float, np.ndarray]:
+    no, ns = t.shape
+    nz = no * ns
+    # variables: x_j (ns), z_ij (no*ns, row-major)
+    c = np.concatenate([np.zeros(ns), (w[:, None] * t).ravel()])
+    rows = np.repeat(np.arange(no), ns)
+    assign = sparse.hstack(
+        [
+            sparse.csr_matrix((no, ns)),
+            sparse.csr_matrix((np.ones(nz), (rows, np.arange(nz))), (no, nz)),
+        ]
+    )
+    # z_ij - x_j <= 0
+    link = sparse.hstack(
+        [
+            -sparse.csr_matrix(
+                (np.ones(nz), (np.arange(nz), np.tile(np.arange(ns), no))), (nz, ns)
+            ),
+            sparse.identity(nz, format="csr"),
+        ]
+    )
+    count = sparse.hstack([sparse.csr_matrix(np.ones((1, ns))), sparse.csr_matrix((1, nz))])
+    n_open = int(fixed.sum()) + k
+    cons = [
+        LinearConstraint(assign, 1, 1),
+        LinearConstraint(link, -np.inf, 0),
+        LinearConstraint(count, n_open, n_open),
+    ]
+    lb = np.zeros(ns + nz)
+    lb[:ns][fixed] = 1
+    integ = np.zeros(ns + nz) if relax else np.concatenate([np.ones(ns), np.zeros(nz)])
+    res = milp(c, constraints=cons, integrality=integ, bounds=Bounds(lb, 1))
+    if res.x is None:  # pragma: no cover
+        raise RuntimeError(f"HiGHS failed on p-median: {res.message}")
+    return float(res.fun), res.x[:ns]
+
+
+def set_covering(m: CandidateMatrix, threshold_min: float, *, method: str = "auto") -> PlanResult:
+    """The fewest candidates so that every origin is within ``threshold_min`` (existing kept).
+
+    Origins that no site, existing or candidate, serves within the threshold cannot be
+    covered: they are listed in ``details["uncoverable"]`` and left out of the constraints.
+    """
+    cov = m.covered(threshold_min)
+    pre = cov[:, : m.n_existing].any(axis=1)
+    a = cov[~pre, m.n_existing :]
+    ids = m.origin_ids[~pre]
+    can = a.any(axis=1)
+    uncoverable = [str(x) for x in ids[~can]]
+    a = a[can]
+    if len(a) == 0:
+        chosen = np.zeros(0, int)
+        bound, name = 0.0, "trivial"
+    else:
+        bound = _lscp_solve(a, relax=True)[0]
+        if method == "auto":
+            method = "exact" if a.size <= 20 * EXACT_MAX_VARIABLES else "heuristic"
+        if method == "exact":
+            _, x = _lscp_solve(a, relax=False)
+            chosen = np.flatnonzero(x > 0.5)
+            name = "exact (HiGHS)"
+        else:
+            left = np.ones(len(a), bool)
+            sel: list[int] = []
+            while left.any():
+                j = int(a[left].sum(axis=0).argmax())
+                sel.append(j)
+                left &= ~a[:, j]
+            chosen = np.array(sorted(sel))
+            name = "greedy"
+    obj = float(len(chosen) + m.n_existing)
+    return PlanResult(
+        "set_covering",
+        len(chosen),
+        threshold_min,
+        [str(m.site_ids[m.n_existing + j]) for j in chosen],
+        obj,
+        bound + m.n_existing,
+        _gap(obj, bound + m.n_existing, False),
+        name,
+        {"uncoverable": uncoverable, "n_uncoverable": len(uncoverable)},
+    )
+
+
+def _lscp_solve(a: np.ndarray, *, relax: bool) -> tuple[float, np.ndarray]:
+    nc = a.shape[1]
+    cons = [LinearConstraint(sparse.csr_matrix(a.astype(float)), 1, np.inf)]
+    res = milp(
+        np.ones(nc),
+        constraints=cons,
+        integrality=np.zeros(nc) if relax else np.ones(nc),
+        bounds=Bounds(0, 1),
+    )
+    if res.x is None:  # pragma: no cover
+        raise RuntimeError(f"HiGHS failed on set covering: {res.message}")
+    return float(res.fun), res.x
+
+
+OBJECTIVE_UNITS: dict[str, str] = {
+    "maximal_covering": "inhabitants covered (existing sites included)",
+    "p_median": "population-weighted total time (inhabitant-minutes)",
+    "set_covering": "sites needed in total (existing included)",
+}
+
+
+def optimise(
+    m: CandidateMatrix,
+    ks: Sequence[int],
+    thresholds: Sequence[float],
+    *,
+    method: str = "auto",
+    names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Run the three models over several ``k`` and thresholds on one matrix; one row each.
+
+    Each row also says what its objective counts (``objective_unit``), how many people and
+    origins the existing sites already cover at its threshold (``already_covered_population``,
+    ``already_covered_origins``), the gain of the new sites in people (``gain_population``)
+    and, with ``names`` (site id → name), the chosen sites by name (``chosen_names``).
+    """
+    rows = []
+    for th in thresholds:
+        for k in ks:
+            rows.append(maximal_covering(m, k, th, method=method).as_row())
+        rows.append(set_covering(m, th, method=method).as_row())
+    for k in ks:
+        rows.append(p_median(m, k, method=method).as_row())
+    out = pd.DataFrame(rows)
+    out["objective_unit"] = out["model"].map(OBJECTIVE_UNITS)
+    base = {}
+    for th in thresholds:
+        cov = (
+            m.covered(th)[:, : m.n_existing].any(axis=1)
+            if m.n_existing
+            else np.zeros(len(m.weights), bool)
+        )
+        base[th] = (float(m.weights[cov].sum()), int(cov.sum()))
+    th_col = out["threshold_min"]
+    out["already_covered_population"] = [
+        base[t][0] if pd.notna(t) and t in base else np.nan for t in th_col
+    ]
+    out["already_covered_origins"] = [
+        base[t][1] if pd.notna(t) and t in base else np.nan for t in th_col
+    ]
+    mc = out["model"] == "maximal_covering"
+    out["gain_population"] = np.where(
+        mc, out["objective"] - out["already_covered_population"], np.nan
+    )
+    if names is not None:
+        out["chosen_names"] = [
+            ", ".join(names.get(c.strip(), c.strip()) for c in str(ch).split(",") if c.strip())
+            for ch in out["chosen"]
+        ]
+    return out

@@ -1,0 +1,393 @@
+"""Reading OSM extracts with pyosmium: drivable ways, control nodes, turn restrictions,
+and the features msapgeo places on the map (places, town halls, post offices, landuse,
+buildings).
+
+The reader streams the file (``.osm.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``), keeps
+node locations in memory and sees every way once; the drivable filter and the one-way
+rules are :mod:`msapgeo.osmfilter`'s.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import osmium
+import pandas as pd
+import shapely
+from tqdm.auto import tqdm
+
+from msapgeo import settings
+from msapgeo.errors import OSMReadError
+from msapgeo.osmfilter import (
+    _COMPILED,
+    BUILTUP_LANDUSE,
+    KEEP_TAGS,
+    OSM_SUFFIXES,
+    is_drivable,
+)
+
+
+@dataclass
+class RawWays:
+    """Drivable ways as read from an extract, before the graph is built."""
+
+    way_id: list[int] = field(default_factory=list)
+    tags: list[dict[str, str]] = field(default_factory=list)
+    ptr: list[int] = field(default_factory=lambda: [0])
+    osmid: list[int] = field(default_factory=list)
+    lon: list[float] = field(default_factory=list)
+    lat: list[float] = field(default_factory=list)
+    rejected: Counter[str] = field(default_factory=Counter)
+    missing_nodes: int = 0
+    #: OSM ids of traffic-control nodes: ``traffic_signals``, ``stop``, ``give_way``.
+    controls: dict[str, list[int]] = field(default_factory=dict)
+    #: Turn restrictions for cars: ``[kind, from way, via node, to way]``.
+    restrictions: list[list[Any]] = field(default_factory=list)
+    #: Restrictions whose ``via`` is a way (not applied) or that are malformed.
+    restrictions_skipped: int = 0
+
+
+#: ``highway=*`` values of nodes that control a junction (junction delays).
+CONTROL_NODES: tuple[str, ...] = ("traffic_signals", "stop", "give_way")
+
+
+def _check_file(path: str | Path) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise OSMReadError(f"OSM file {p} does not exist")
+    if not str(p).lower().endswith(OSM_SUFFIXES):
+        raise OSMReadError(
+            f"OSM file {p}: unknown format; expected one of {', '.join(OSM_SUFFIXES)}"
+        )
+    if p.stat().st_size == 0:
+        raise OSMReadError(f"OSM file {p} is empty (0 bytes)")
+    return p
+
+
+def read_ways(
+    path: str | Path, *, network_type: str | None = None, progress: bool | None = None
+) -> RawWays:
+    """Stream the drivable ways of an OSM file with their node locations.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf``, ``.osm``, ``.osm.gz`` or ``.osm.bz2`` file.
+    network_type
+        ``"drive"`` (default :data:`msapgeo.settings.network_type`) or ``"drive_service"``.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    RawWays
+        Ways split where node locations are missing from the extract (counted in
+        ``missing_nodes``); rejected ways counted by the key that excluded them.
+
+    Raises
+    ------
+    OSMReadError
+        Missing, empty or corrupt file, or no drivable way in it.
+    """
+    p = _check_file(path)
+    network_type = network_type or settings.network_type
+    if network_type not in _COMPILED:
+        raise OSMReadError(f"network_type {network_type!r}: choose from {sorted(_COMPILED)}")
+    progress = settings.progress if progress is None else progress
+    raw = RawWays()
+    fp = (
+        osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    bar = tqdm(desc=f"read ways {p.name}", unit=" ways", disable=not progress, leave=False)
+    try:
+        for w in fp:
+            if isinstance(w, osmium.osm.Node):
+                kind = w.tags.get("highway")
+                if kind in CONTROL_NODES:
+                    raw.controls.setdefault(kind, []).append(w.id)
+                continue
+            bar.update()
+            if not isinstance(w, osmium.osm.Way):
+                continue
+            tags = {k: str(w.tags[k]) for k in KEEP_TAGS if k in w.tags}
+            ok, why = is_drivable(tags, network_type)
+            if not ok:
+                raw.rejected[why] += 1
+                continue
+            run_ids: list[int] = []
+            run_lon: list[float] = []
+            run_lat: list[float] = []
+            for n in w.nodes:
+                loc = n.location
+                if loc.valid():
+                    run_ids.append(n.ref)
+                    run_lon.append(loc.lon)
+                    run_lat.append(loc.lat)
+                    continue
+                raw.missing_nodes += 1
+                _push_run(raw, w.id, tags, run_ids, run_lon, run_lat)
+                run_ids, run_lon, run_lat = [], [], []
+            _push_run(raw, w.id, tags, run_ids, run_lon, run_lat)
+    except RuntimeError as exc:
+        raise OSMReadError(f"OSM file {p} could not be read: {exc}") from exc
+    finally:
+        bar.close()
+    _read_restrictions(p, raw)
+    if not raw.way_id:
+        raise OSMReadError(
+            f"OSM file {p} holds no drivable road ({network_type}); "
+            f"{sum(raw.rejected.values())} highway ways were rejected"
+        )
+    return raw
+
+
+#: Vehicles whose exception voids a restriction for cars (``except=*``).
+_CAR_EXCEPT = {"motorcar", "motor_vehicle", "vehicle"}
+
+
+def _read_restrictions(p: Path, raw: RawWays) -> None:
+    """Add the extract's turn restrictions for cars (``type=restriction``) to ``raw``."""
+    fp = osmium.FileProcessor(str(p), osmium.osm.RELATION).with_filter(
+        osmium.filter.TagFilter(("type", "restriction"))
+    )
+    for r in fp:
+        if not isinstance(r, osmium.osm.Relation):
+            continue
+        kind = r.tags.get("restriction:motorcar") or r.tags.get("restriction")
+        if not kind or not kind.startswith(("no_", "only_")):
+            continue
+        if _CAR_EXCEPT & {x.strip() for x in (r.tags.get("except") or "").split(";")}:
+            continue
+        frm = [m.ref for m in r.members if m.role == "from" and m.type == "w"]
+        to = [m.ref for m in r.members if m.role == "to" and m.type == "w"]
+        via_n = [m.ref for m in r.members if m.role == "via" and m.type == "n"]
+        if len(frm) == 1 and len(to) == 1 and len(via_n) == 1:
+            raw.restrictions.append([kind, int(frm[0]), int(via_n[0]), int(to[0])])
+        else:
+            raw.restrictions_skipped += 1
+
+
+def _push_run(
+    raw: RawWays,
+    way_id: int,
+    tags: dict[str, str],
+    ids: list[int],
+    lon: list[float],
+    lat: list[float],
+) -> None:
+    if len(ids) < 2:
+        return
+    raw.way_id.append(way_id)
+    raw.tags.append(tags)
+    raw.osmid.extend(ids)
+    raw.lon.extend(lon)
+    raw.lat.extend(lat)
+    raw.ptr.append(len(raw.osmid))
+
+
+@dataclass
+class OSMFeatures:
+    """Points and areas of an extract used around the network.
+
+    Attributes
+    ----------
+    places
+        ``place=*`` nodes: ``osm_id``, ``name``, ``place``, ``population`` (from the tag,
+        NaN when absent), ``geometry`` (point).
+    amenities
+        ``amenity=townhall|post_office`` nodes and areas at a representative point:
+        ``osm_type`` (node/way/relation), ``osm_id``, ``amenity``, ``name``, ``geometry``.
+    landuse
+        Built-up ``landuse`` areas (polygons) with ``landuse``.
+    boundaries
+        ``boundary=administrative`` areas: ``osm_type``, ``osm_id``, ``admin_level``,
+        ``name``, ``ref_insee``, ``geometry``.
+    skipped
+        Areas whose geometry could not be assembled, by kind.
+    """
+
+    places: gpd.GeoDataFrame
+    amenities: gpd.GeoDataFrame
+    landuse: gpd.GeoDataFrame
+    boundaries: gpd.GeoDataFrame
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+AMENITIES: tuple[str, ...] = ("townhall", "post_office")
+
+
+def read_features(path: str | Path, *, progress: bool | None = None) -> OSMFeatures:
+    """Read places, town halls, post offices, built-up landuse and boundaries.
+
+    Parameters
+    ----------
+    path
+        OSM file.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    OSMFeatures
+    """
+    p = _check_file(path)
+    progress = settings.progress if progress is None else progress
+    wkb = osmium.geom.WKBFactory()
+    places: list[dict[str, Any]] = []
+    amen: list[dict[str, Any]] = []
+    landuse: list[dict[str, Any]] = []
+    bounds: list[dict[str, Any]] = []
+    skipped: Counter[str] = Counter()
+    fp = (
+        osmium.FileProcessor(str(p))
+        .with_areas(osmium.filter.KeyFilter("amenity", "landuse", "boundary"))
+        .with_filter(osmium.filter.KeyFilter("place", "amenity", "landuse", "boundary"))
+    )
+    bar = tqdm(desc=f"read features {p.name}", unit=" obj", disable=not progress, leave=False)
+    try:
+        for o in fp:
+            bar.update()
+            tags = o.tags
+            if isinstance(o, osmium.osm.Node):
+                loc = o.location
+                if not loc.valid():
+                    continue
+                pt = shapely.Point(loc.lon, loc.lat)
+                if "place" in tags:
+                    places.append(
+                        {
+                            "osm_id": o.id,
+                            "name": tags.get("name", ""),
+                            "place": tags.get("place"),
+                            "population_tag": tags.get("population", ""),
+                            "geometry": pt,
+                        }
+                    )
+                if tags.get("amenity") in AMENITIES:
+                    amen.append(_amenity_row("node", o.id, tags, pt))
+            elif isinstance(o, osmium.osm.Area):
+                want_amenity = tags.get("amenity") in AMENITIES
+                want_landuse = tags.get("landuse") in BUILTUP_LANDUSE
+                want_boundary = tags.get("boundary") == "administrative"
+                if not (want_amenity or want_landuse or want_boundary):
+                    continue
+                try:
+                    geom = shapely.from_wkb(wkb.create_multipolygon(o))
+                except RuntimeError:
+                    skipped["area geometry"] += 1
+                    continue
+                kind = "way" if o.from_way() else "relation"
+                if want_amenity:
+                    amen.append(_amenity_row(kind, o.orig_id(), tags, geom.representative_point()))
+                if want_landuse:
+                    landuse.append({"landuse": tags.get("landuse"), "geometry": geom})
+                if want_boundary:
+                    bounds.append(
+                        {
+                            "osm_type": kind,
+                            "osm_id": o.orig_id(),
+                            "admin_level": tags.get("admin_level", ""),
+                            "name": tags.get("name", ""),
+                            "ref_insee": tags.get("ref:INSEE", ""),
+                            "geometry": geom,
+                        }
+                    )
+    except RuntimeError as exc:
+        raise OSMReadError(f"OSM file {p} could not be read: {exc}") from exc
+    finally:
+        bar.close()
+    crs = settings.default_crs
+    pl = _gdf(places, ["osm_id", "name", "place", "population_tag"], crs)
+    pl["population"] = pd.to_numeric(
+        pl["population_tag"].astype(str).str.replace(r"[\s,.]", "", regex=True), errors="coerce"
+    )
+    return OSMFeatures(
+        places=pl,
+        amenities=_gdf(amen, ["osm_type", "osm_id", "amenity", "name", "operator"], crs),
+        landuse=_gdf(landuse, ["landuse"], crs),
+        boundaries=_gdf(bounds, ["osm_type", "osm_id", "admin_level", "name", "ref_insee"], crs),
+        skipped=skipped,
+    )
+
+
+def read_buildings(path: str | Path, *, progress: bool | None = None) -> gpd.GeoDataFrame:
+    """Building footprints of an extract as points with their footprint area.
+
+    Parameters
+    ----------
+    path
+        OSM file.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``building`` (the tag's value), ``area_m2`` (footprint, measured in
+        :data:`msapgeo.settings.metric_crs`) and the footprint's representative point as
+        geometry (EPSG:4326); empty when the extract maps no building.
+    """
+    p = _check_file(path)
+    progress = settings.progress if progress is None else progress
+    wkb = osmium.geom.WKBFactory()
+    geoms: list[Any] = []
+    kinds: list[str] = []
+    fp = osmium.FileProcessor(str(p)).with_areas(osmium.filter.KeyFilter("building"))
+    fp = fp.with_filter(osmium.filter.EntityFilter(osmium.osm.AREA))
+    bar = tqdm(desc=f"read buildings {p.name}", unit=" bldg", disable=not progress, leave=False)
+    try:
+        for o in fp:
+            if not isinstance(o, osmium.osm.Area) or "building" not in o.tags:
+                continue
+            try:
+                geoms.append(wkb.create_multipolygon(o))
+            except RuntimeError:
+                continue
+            kinds.append(str(o.tags.get("building")))
+            bar.update()
+    except RuntimeError as exc:
+        raise OSMReadError(f"OSM file {p} could not be read: {exc}") from exc
+    finally:
+        bar.close()
+    if not geoms:
+        return gpd.GeoDataFrame(
+            {"building": [], "area_m2": []}, geometry=[], crs=settings.default_crs
+        )
+    poly = gpd.GeoSeries(shapely.from_wkb(geoms), crs=settings.default_crs)
+    metric = poly.to_crs(settings.metric_crs)
+    return gpd.GeoDataFrame(
+        {"building": kinds, "area_m2": metric.area.to_numpy()},
+        geometry=metric.representative_point().to_crs(settings.default_crs).values,
+        crs=settings.default_crs,
+    )
+
+
+def _amenity_row(kind: str, osm_id: int, tags: Any, geom: shapely.Geometry) -> dict[str, Any]:
+    return {
+        "osm_type": kind,
+        "osm_id": osm_id,
+        "amenity": tags.get("amenity"),
+        "name": tags.get("name", ""),
+        "operator": tags.get("operator", ""),
+        "geometry": geom,
+    }
+
+
+def _gdf(rows: list[dict[str, Any]], columns: list[str], crs: str) -> gpd.GeoDataFrame:
+    if not rows:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=crs)
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=crs)
+
+
+def _header_info(p: Path) -> str:
+    try:
+        h = osmium.io.Reader(str(p), osmium.osm.NOTHING).header()
+        return str(h.get("osmosis_replication_timestamp", "") or "")
+    except RuntimeError:
+        return ""
