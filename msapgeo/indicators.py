@@ -243,10 +243,17 @@ def commune_indicators(
         out[c] = pd.to_numeric(col, errors="coerce").astype(float).to_numpy()
     out["site_id"] = access.get("site_id")
     out["site2_id"] = access.get("site2_id")
-    s = sites.set_index("site_id")
-    for src, dst in (("name", "site_name"), ("type_fs", "site_type"), ("format_fs", "site_format")):
-        if src in s.columns:
-            out[dst] = out["site_id"].map(s[src]).to_numpy()
+    s = sites.drop_duplicates("site_id").set_index("site_id")
+    for key in ("site", "site2"):
+        for src, field_name in (
+            ("name", "name"),
+            ("type_fs", "type"),
+            ("format_fs", "format"),
+            ("address", "address"),
+            ("weekly_hours", "hours_week"),
+        ):
+            if src in s.columns and out[f"{key}_id"] is not None:
+                out[f"{key}_{field_name}"] = out[f"{key}_id"].map(s[src]).to_numpy()
     # density
     if density is not None:
         d = density.set_index("insee_com")["dens"]

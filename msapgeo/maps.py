@@ -415,6 +415,20 @@ def _time_text(t: Any) -> str:
     return fr_number(t, 1, "min")
 
 
+def _site_details(row: pd.Series, key: str, suffix: str) -> list[list[str]]:
+    """Type, address and weekly opening of the nearest (``site``) or second (``site2``)
+    site, as popup rows."""
+    out = []
+    for col, label in (("type", "Type"), ("address", "Adresse")):
+        value = row.get(f"{key}_{col}")
+        if value is not None and pd.notna(value) and str(value).strip():
+            out.append([label + suffix, _text(value)])
+    hours = row.get(f"{key}_hours_week")
+    if hours is not None and pd.notna(hours):
+        out.append(["Ouverture" + suffix, fr_number(hours, 1, "h par semaine")])
+    return out
+
+
 def _origin_popup(name_col: str | None) -> Callable[[pd.Series], list[list[str]]]:
     def rows(row: pd.Series) -> list[list[str]]:
         out = [[_text(row[name_col]) if name_col else _text(row.get("id"))]]
@@ -426,11 +440,11 @@ def _origin_popup(name_col: str | None) -> Callable[[pd.Series], list[list[str]]
                 out.append(["Distance", fr_number(row.get("dist_km"), 1, "km")])
             site = row.get("site_name", row.get("site_id"))
             out.append(["Site le plus proche", _text(site)])
-            if "site_type" in row and pd.notna(row["site_type"]):
-                out.append(["Type", _text(row["site_type"])])
+            out += _site_details(row, "site", "")
             if pd.notna(row.get("time2_min")):
                 site2 = row.get("site2_name", row.get("site2_id"))
                 out.append(["2e site", f"{_text(site2)} ({_time_text(row['time2_min'])})"])
+                out += _site_details(row, "site2", " (2e site)")
         if "population" in row and pd.notna(row["population"]):
             out.append(["Population", fr_number(row["population"], 0, "hab.")])
         if pd.notna(row.get("exclusion")):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -179,3 +180,20 @@ def test_report_prints_on_a4_without_overflow(diag_out: Path, tmp_path: Path) ->
     w, h = (float(x) for x in boxes[0])
     assert abs(w - 595.3) < 2  # A4 in points
     assert abs(h - 841.9) < 2
+
+
+def test_popup_tells_both_sites_type_address_and_hours(diag_out: Path, tmp_path: Path) -> None:
+    """Searching a commune opens its popup: code, time, the nearest and the second nearest
+    France services with their type, address and weekly opening."""
+    from urllib.parse import quote
+
+    page = (diag_out / "diagnostic" / "map.html").as_uri() + "#q=" + quote("Gap")
+    dom = dump_dom(page, tmp_path)
+    m = re.search(r'class="msapgeo-popup-title">(.*?)</div>(.*?)leaflet-popup-tip', dom, re.S)
+    assert m is not None, "the search did not open the popup"
+    assert m.group(1).startswith("Gap")
+    body = html.unescape(m.group(2))
+    for label in ("Code commune", "Site le plus proche", "Adresse", "Ouverture", "2e site"):
+        assert label in body, label
+    assert "Adresse (2e site)" in body
+    assert re.search(r"\d+(,\d)?\s?h par semaine", body)
