@@ -13,7 +13,6 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,14 +25,12 @@ from msapgeo.diagnostic import (
     add_people,
     demo_origins_with_parishes,
     run_diagnostic,
-    select_sites,
 )
 from msapgeo.errors import InputError, MsapgeoError
 from msapgeo.fileio import OutputFolder, check_output_folder
 from msapgeo.graph import RoutingGraph
 from msapgeo.indicators import load_mountain_list
 from msapgeo.maps import before_after_map, save_offline
-from msapgeo.network import read_features
 from msapgeo.pipeline import (
     AccessResult,
     covered_by_graph,
@@ -48,24 +45,25 @@ from msapgeo.pipeline import (
 from msapgeo.places import read_points, snap
 from msapgeo.planning import (
     candidate_matrix,
-    evaluate,
     maximal_covering,
     nearest_times,
     optimise,
     sites_from_communes,
     sites_from_points,
 )
-from msapgeo.regions import REGIONS, Region, load_region
+from msapgeo.regions import REGIONS, Region, extract_region, load_region
 from msapgeo.report import (
     CSV_FORMATS,
     format_summary,
     run_record,
     write_access_files,
+    write_comparison,
     write_csv,
     write_diagnostic_files,
     write_gpkg,
+    write_optimisation,
 )
-from msapgeo.scenarios import Scenario, close_roads, compare, winter_closures
+from msapgeo.scenarios import closed_road_geometry, compare
 
 
 def _positive(text: str) -> float:
@@ -721,7 +719,7 @@ def _demo_planning_and_winter(
                     after,
                     fixed,
                     fixed,
-                    closed_roads=_closed_roads(graph, sc.closed),
+                    closed_roads=closed_road_geometry(graph, sc.closed),
                     title="Hiver : " + what,
                     edges=edges,
                 ),
@@ -791,50 +789,24 @@ def cmd_graph(args: argparse.Namespace) -> None:
     print(f"{g!r} written to {path}")
 
 
-@dataclass
-class PlanningInputs:
-    """Inputs of the planning commands: a département, or the offline test region."""
-
-    label: str
-    graph: RoutingGraph
-    origins: gpd.GeoDataFrame
-    sites: gpd.GeoDataFrame
-    post_offices: gpd.GeoDataFrame
-    weight: str
-
-
-def _region(args: argparse.Namespace) -> PlanningInputs:
+def _region(args: argparse.Namespace) -> Region:
+    """The territory of the planning commands: a département (``--dep``), an extract
+    (``--osm``), or the offline test region, where town halls stand in for sites."""
     dem = _dem(args)
+    if args.network_type:
+        settings.network_type = args.network_type  # restored by main()
     if args.dep:
-        dep = datasets.normalise_dep(args.dep)
-        origins, sites = departement_inputs(dep)
-        sites = select_sites(sites)
-        sites = sites[sites["exclusion"].isna()].reset_index(drop=True)
-        osm = datasets.fetch(datasets.osm_source(dep), path=args.osm)
-        features = read_features(osm)
+        return load_region(
+            dep=args.dep, osm=args.osm, profile=args.profile, dem=dem, progress=settings.progress
+        )
+    if args.osm:
+        region = extract_region(args.osm, dem=dem, progress=settings.progress)
+        region.profile = args.profile
     else:
-        osm, features = demo_inputs(args.osm)
-        if args.profile == "mountain" and dem is None:
-            dem = DEM.from_files([datasets.fetch("srtm_N42E001")])
-    graph = load_graph(
-        osm,
-        features=features,
-        network_type=args.network_type,
-        cache=not args.no_cache,
-        profile=args.profile,
-        dem=dem,
-    )
-    if args.dep:
-        label, weight = f"département {datasets.normalise_dep(args.dep)}", "population"
-    else:
-        places, amenities = demo_places(features)
-        origins = demo_origins_with_parishes(places, features)
-        sites = amenities[amenities["amenity"] == "townhall"].reset_index(drop=True)
-        label, weight = "offline test region (Andorra 2025; town halls stand in for sites)", "count"
-    am = features.amenities
-    post = am[am["amenity"] == "post_office"].copy()
-    post.insert(0, "site_id", "post_office/" + post["osm_type"] + "/" + post["osm_id"].astype(str))
-    return PlanningInputs(label, graph, origins, sites, post.reset_index(drop=True), weight)
+        region = load_region("andorra", profile=args.profile, dem=dem, progress=settings.progress)
+    region.sites = region.candidates["townhalls"]
+    region.label += " ; les mairies tiennent lieu de France services"
+    return region
 
 
 _LONLAT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -870,34 +842,21 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     r = _region(args)
     add = _parse_add(args.add, r.origins) if args.add else None
-    ev = evaluate(r.graph, r.origins, r.sites, add=add, remove=args.remove)
-    out = args.out
-    with OutputFolder(out, {"command": "evaluate", "region": r.label}) as folder:
-        tmp = folder.path
-        table = pd.DataFrame(ev.communes.drop(columns="geometry"))
-        write_csv(table, tmp / "evaluation.csv", fmt=args.csv_format)
-        write_csv(ev.summary, tmp / "evaluation_summary.csv", fmt=args.csv_format)
-        layers = {"communes": ev.communes.drop(columns=["commune_geometry"], errors="ignore")}
-        if ev.added is not None and len(ev.added):
-            layers["added"] = ev.added
-        write_gpkg(layers, tmp / "evaluation.gpkg")
-        after_sites = pd.concat(
-            [r.sites[~r.sites["site_id"].isin(args.remove)], ev.added], ignore_index=True
-        )
-        before = ev.communes.assign(time_min=ev.communes["time_before_min"])
-        after = ev.communes.assign(time_min=ev.communes["time_after_min"])
-        save_offline(
-            before_after_map(
-                before,
-                after,
-                r.sites,
-                gpd.GeoDataFrame(after_sites, geometry="geometry", crs="EPSG:4326"),
-            ),
-            tmp / "map.html",
+    ev = r.evaluate(add=add, remove=args.remove)
+    edges = r.graph().edges_gdf()
+    with OutputFolder(args.out, {"command": "evaluate", "region": r.label}) as folder:
+        written = write_comparison(
+            ev,
+            folder.path,
+            "evaluation",
+            csv_format=args.csv_format,
+            title="Nouveau site : temps avant et après",
+            edges=edges,
         )
     print(f"region: {r.label}")
     print(ev.summary.to_string(index=False))
-    print(f"written: {out}/evaluation.csv, evaluation_summary.csv, evaluation.gpkg, map.html")
+    print(ev.plain_summary())
+    print(f"written: {args.out}/" + ", ".join(p.name for p in written))
     print(f"done in {time.perf_counter() - t0:.1f} s")
 
 
@@ -905,50 +864,45 @@ def cmd_optimise(args: argparse.Namespace) -> None:
     """``msapgeo optimise``."""
     t0 = time.perf_counter()
     r = _region(args)
-    dropped = 0
-    if args.candidates == "townhalls":
-        code = "insee_com"
-        cands = sites_from_communes(r.origins, r.origins[code].astype(str).tolist(), code_col=code)
-    elif args.candidates == "post_offices":
-        cands = r.post_offices
-    elif Path(args.candidates).is_file():
-        cands = read_points(args.candidates)
+    kind = args.candidates
+    if kind not in ("townhalls", "post_offices"):
+        if not Path(kind).is_file():
+            raise InputError(f"--candidates {kind!r}: townhalls, post_offices or an existing file")
+        cands = read_points(kind)
         cands["site_id"] = "candidate/" + cands["id"].astype(str)
-    else:
-        raise InputError(
-            f"--candidates {args.candidates!r}: townhalls, post_offices or an existing file"
+        r.candidates["file"] = cands
+        kind = "file"
+    elif kind == "townhalls":
+        r.candidates["townhalls"] = (
+            sites_from_communes(
+                r.origins, r.origins["insee_com"].astype(str).tolist(), code_col="insee_com"
+            )
+            if "insee_com" in r.origins.columns
+            else r.candidates["townhalls"]
         )
-    if args.candidates in ("townhalls", "post_offices"):
-        snapped = snap(r.graph, cands)
-        dropped = int(snapped["exclusion"].notna().sum())
-        cands = snapped[snapped["exclusion"].isna()].reset_index(drop=True)
-    if len(cands) == 0:
-        raise InputError("no candidate site lies on the network")
-    m = candidate_matrix(r.graph, r.origins, r.sites, cands, weight=args.weight or r.weight)
-    if args.k > m.n_candidates:
-        raise InputError(f"--k {args.k} is larger than the {m.n_candidates} candidates")
-    table = optimise(
-        m, range(1, args.k + 1), [args.threshold], method=args.method, names=_site_names(cands)
+    plans = r.optimise(
+        k=args.k,
+        threshold_min=args.threshold,
+        candidates=kind,
+        method=args.method,
+        weight=args.weight,
     )
-    out = args.out
-    with OutputFolder(out, {"command": "optimise", "region": r.label}) as folder:
-        tmp = folder.path
-        write_csv(table, tmp / "optimise.csv", fmt=args.csv_format)
-        best = maximal_covering(m, args.k, args.threshold, method=args.method)  # ms: no routing
-        chosen = cands[cands["site_id"].isin(best.chosen)]
-        write_gpkg({"chosen_maximal_covering": chosen}, tmp / "optimise.gpkg")
-        t_before, t_after = nearest_times(m, chosen["site_id"].tolist())
-        before = r.origins.assign(time_min=t_before)
-        after = r.origins.assign(time_min=t_after)
-        after_sites = gpd.GeoDataFrame(
-            pd.concat([r.sites, chosen], ignore_index=True), geometry="geometry", crs="EPSG:4326"
+    best = plans.comparison("maximal_covering", k=args.k)
+    with OutputFolder(args.out, {"command": "optimise", "region": r.label}) as folder:
+        written = write_optimisation(
+            plans,
+            folder.path,
+            csv_format=args.csv_format,
+            k=args.k,
+            title="Nouveaux sites (couverture maximale) : temps avant et après",
+            edges=r.graph().edges_gdf(),
         )
-        save_offline(before_after_map(before, after, r.sites, after_sites), tmp / "map.html")
-    print(
-        f"region: {r.label}; {m.n_candidates} candidates ({dropped} off the network left out), "
-        f"{len(m.origin_ids)} origins, weight {args.weight or r.weight}"
-    )
-    for note in m.notes:
+        chosen = best.sites_after[~best.sites_after["site_id"].isin(best.sites_before["site_id"])]
+        written.append(
+            write_gpkg({"chosen_maximal_covering": chosen}, folder.path / "optimise.gpkg")
+        )
+    print(f"region: {r.label}")
+    for note in plans.notes:
         print(f"  note: {note}")
     cols = [
         "model",
@@ -960,8 +914,9 @@ def cmd_optimise(args: argparse.Namespace) -> None:
         "gain_population",
         "chosen_names",
     ]
-    print(table[cols].to_string(index=False))
-    print(f"written: {out}/optimise.csv, optimise.gpkg, map.html")
+    table = plans.table
+    print(table[[c for c in cols if c in table.columns]].to_string(index=False))
+    print(f"written: {args.out}/" + ", ".join(p.name for p in written))
     print(f"done in {time.perf_counter() - t0:.1f} s")
 
 
@@ -979,49 +934,33 @@ def cmd_scenario(args: argparse.Namespace) -> None:
             ) from exc
         if poly.crs is None:
             raise InputError(f"{args.close_polygon}: the layer has no CRS")
-        polygon = poly.to_crs("EPSG:4326").union_all()
-    graph = r.graph
-    closed, skipped = [], []
-    if args.close_way or args.close_name or args.close_ref or polygon is not None:
-        sc = close_roads(
-            graph,
-            way_ids=args.close_way,
-            names=args.close_name,
-            refs=args.close_ref,
-            polygon=polygon,
-        )
-        graph = sc.graph
-        closed.append(sc.closed)
-    if args.winter:
-        sc = winter_closures(graph, args.winter)
-        graph = sc.graph
-        closed.append(sc.closed)
-        skipped.append(sc.not_evaluated)
-    if not closed:
+        polygon = poly.to_crs(settings.default_crs).union_all()
+    asked = args.close_way or args.close_name or args.close_ref or polygon is not None
+    if not asked and not args.winter:
         raise InputError("give --close-way, --close-name, --close-ref, --close-polygon or --winter")
-    final = Scenario(
-        graph,
-        pd.concat(closed, ignore_index=True),
-        pd.concat(skipped, ignore_index=True) if skipped else pd.DataFrame(),
+    comp = r.scenario(
+        close=polygon,
+        way_ids=args.close_way or (),
+        names=args.close_name or (),
+        refs=args.close_ref or (),
+        winter=args.winter,
     )
-    before, after, communes, summary = compare(
-        r.graph, final, r.origins, r.sites, id_col="insee_com"
-    )
-    out = args.out
-    with OutputFolder(out, {"command": "scenario", "region": r.label}) as folder:
-        tmp = folder.path
-        write_csv(communes, tmp / "scenario_communes.csv", fmt=args.csv_format)
-        write_csv(summary, tmp / "scenario_summary.csv", fmt=args.csv_format)
-        write_csv(final.closed, tmp / "closed_ways.csv", fmt=args.csv_format)
-        write_csv(final.not_evaluated, tmp / "not_evaluated.csv", fmt=args.csv_format)
-        closed_geo = _closed_roads(r.graph, final.closed)
-        save_offline(
-            before_after_map(before, after, r.sites, r.sites, closed_roads=closed_geo),
-            tmp / "map.html",
+    sc = comp.scenario
+    with OutputFolder(args.out, {"command": "scenario", "region": r.label}) as folder:
+        written = write_comparison(
+            comp,
+            folder.path,
+            "scenario",
+            csv_format=args.csv_format,
+            title="Fermeture : temps avant et après",
+            edges=r.graph().edges_gdf(),
+            closed_roads=closed_road_geometry(r.graph(), sc.closed),
+            tables={"closed_ways": sc.closed, "not_evaluated": sc.not_evaluated},
         )
-    print(f"region: {r.label}; {len(final.closed)} ways closed")
-    print(summary.to_string(index=False))
-    print(f"written: {out}/scenario_communes.csv, scenario_summary.csv, closed_ways.csv, map.html")
+    print(f"region: {r.label}; {len(sc.closed)} ways closed")
+    print(comp.summary.to_string(index=False))
+    print(comp.plain_summary())
+    print(f"written: {args.out}/" + ", ".join(p.name for p in written))
     print(f"done in {time.perf_counter() - t0:.1f} s")
 
 
@@ -1053,17 +992,6 @@ def _site_names(sites: pd.DataFrame) -> dict[str, str]:
     """Site id → name (the id where the site has no name)."""
     names = sites.get("name", sites["site_id"]).astype(str)
     return dict(zip(sites["site_id"], names, strict=True))
-
-
-def _closed_roads(graph: RoutingGraph, closed: pd.DataFrame) -> gpd.GeoDataFrame | None:
-    """Geometry of the closed ways, for the scenario map."""
-    if closed is None or not len(closed) or "osm_way_id" not in closed.columns:
-        return None
-    e = graph.edges_gdf()
-    col = "osm_way_id" if "osm_way_id" in e.columns else None
-    if col is None:
-        return None
-    return e[e[col].isin(closed["osm_way_id"])]
 
 
 def _check_out(args: argparse.Namespace) -> None:

@@ -142,6 +142,9 @@ class Comparison:
         The two nearest-site results, when kept.
     closed_roads
         The ways closed (road scenarios).
+    scenario
+        The :class:`msapgeo.scenarios.Scenario` of a road scenario (graph, closed ways,
+        tags not evaluated), when kept.
     """
 
     communes: gpd.GeoDataFrame
@@ -151,6 +154,7 @@ class Comparison:
     before: gpd.GeoDataFrame | None = None
     after: gpd.GeoDataFrame | None = None
     closed_roads: pd.DataFrame | None = None
+    scenario: Any = None
 
     def __iter__(self) -> Iterator[Any]:
         """``before, after, communes, summary = comparison``."""

@@ -7,6 +7,8 @@
   COG 2026 EPCI, and the France services of the 2024 list in 74 and its neighbours.
 * ``andorra``: the offline test region (Andorra 2025 extract): populated places, town
   halls and post offices, parishes as EPCI, DEM mountain estimate.
+* any département by its code (``load_region(dep="05")``): its communes, the France
+  services of it and its neighbours, its extract assembled with the neighbours' roads.
 
 Nothing is dropped: town-hall points outside their commune are replaced (and say so),
 sites beyond the extract's road network are kept with their reason and straight-line
@@ -75,6 +77,8 @@ class Region:
         What a reader must know about the inputs.
     sources
         Catalog names of the data used (provenance tables).
+    profile
+        Speed profile of the region's runs (default :data:`msapgeo.settings.profile`).
     """
 
     name: str
@@ -92,6 +96,7 @@ class Region:
     winter_refs: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    profile: str | None = None
     _graphs: dict[str, RoutingGraph] = field(default_factory=dict, repr=False, compare=False)
 
     def population_points(self) -> gpd.GeoDataFrame | None:
@@ -108,7 +113,7 @@ class Region:
 
     def graph(self, *, profile: str | None = None, cache: bool = True) -> RoutingGraph:
         """The routing graph of the extract with a speed profile (cached on disk and here)."""
-        key = profile or settings.profile
+        key = profile or self.profile or settings.profile
         if key not in self._graphs or not cache:
             density = commune_density(self.origins) if key == "insee" else None
             self._graphs[key] = load_graph(
@@ -193,52 +198,96 @@ class Region:
         *,
         candidates: str = "post_offices",
         profile: str | None = None,
+        method: str = "auto",
+        weight: str | None = None,
     ) -> Any:
         """Maximal covering, p-median and set covering for 1..k new sites among the
         region's candidates (:mod:`msapgeo.locations`), and the before/after of each
         solution. Returns a :class:`msapgeo.whatif.Optimisation`: ``.table`` (one row per
-        model, ``k`` and threshold) and ``.comparison(model, k)``, a
-        :class:`msapgeo.comparison.Comparison` like :meth:`evaluate`'s."""
+        model, ``k`` and threshold), ``.comparison(model, k)`` (a
+        :class:`msapgeo.comparison.Comparison` like :meth:`evaluate`'s) and ``.notes``
+        (candidates left out and why).
+
+        ``candidates``: a key of :attr:`candidates` (``post_offices``, ``townhalls``);
+        ``weight``: ``population`` or ``count`` (default: population when known);
+        ``method``: ``auto``, ``exact`` or ``greedy``.
+        """
         from msapgeo.locations import candidate_matrix, optimise
         from msapgeo.places import snap
         from msapgeo.whatif import evaluate_plans
 
+        if candidates not in self.candidates:
+            raise InputError(
+                f"candidates {candidates!r}: choose one of {sorted(self.candidates)}"
+            )
+        if k < 1:
+            raise InputError(f"k={k}: give at least one new site")
         g = self.graph(profile=profile)
         cands = snap(g, self.candidates[candidates])
+        off = cands[cands["exclusion"].notna()]
         cands = cands[cands["exclusion"].isna()].reset_index(drop=True)
-        weight = "population" if self.origins["population"].notna().any() else "count"
+        if not len(cands):
+            raise InputError(f"no {candidates} candidate lies on the network")
+        if weight is None:
+            weight = "population" if self.origins["population"].notna().any() else "count"
         m = candidate_matrix(g, self.origins, self.fixed_sites, cands, weight=weight)
+        if k > m.n_candidates:
+            raise InputError(f"k={k} is larger than the {m.n_candidates} candidates")
         names = dict(zip(cands["site_id"], _site_names(cands), strict=True))
-        table = optimise(m, range(1, min(k, m.n_candidates) + 1), [threshold_min], names=names)
-        return evaluate_plans(g, self.origins, self.fixed_sites, cands, table)
+        table = optimise(m, range(1, k + 1), [threshold_min], method=method, names=names)
+        plans = evaluate_plans(g, self.origins, self.fixed_sites, cands, table)
+        plans.notes = [
+            f"{m.n_candidates} candidats ({candidates}), {len(m.origin_ids)} origines, "
+            f"pondération {weight}",
+            *m.notes,
+        ]
+        if len(off):
+            plans.notes.append(
+                f"{len(off)} candidat(s) hors du réseau laissé(s) de côté : "
+                + "; ".join(f"{a}: {b}" for a, b in off[["site_id", "exclusion"]].to_numpy())
+            )
+        return plans
 
     def scenario(
         self,
         *,
         close: shapely.Geometry | Sequence[str] | None = None,
+        way_ids: Sequence[int] = (),
+        names: Sequence[str] = (),
+        refs: Sequence[str] = (),
         winter: str | None = None,
         profile: str | None = None,
     ) -> Any:
-        """Road closures: a polygon or road names/refs (default: the region's winter
-        closure), or the ways OSM tags close on a ``winter`` date (YYYY-MM-DD).
+        """Road closures, then the before/after.
+
+        ``close``: a polygon (WGS84) or road names/refs; or ``way_ids``, ``names``,
+        ``refs`` given apart; ``winter``: the ways OSM tags close on that date
+        (YYYY-MM-DD), with the others. With nothing given: the region's winter closure.
         Returns a :class:`msapgeo.comparison.Comparison` (unpacks as before, after,
-        communes, summary; ``.map()``, ``.plain_summary()``, ``.to_excel()``)."""
-        from msapgeo.scenarios import close_roads, compare, winter_closures
+        communes, summary; ``.map()``, ``.plain_summary()``, ``.to_excel()``); its
+        ``scenario`` attribute is the :class:`msapgeo.scenarios.Scenario` (closed ways,
+        tags not evaluated)."""
+        from msapgeo.scenarios import closure, compare
 
         g = self.graph(profile=profile)
-        if winter is not None:
-            sc = winter_closures(g, winter)
-        elif close is None and self.winter is not None:
-            sc = self.winter_closure(g)
-        elif isinstance(close, shapely.Geometry):
-            sc = close_roads(g, polygon=close)
+        names, refs, polygon = list(names), list(refs), None
+        if isinstance(close, shapely.Geometry):
+            polygon = close
         elif close is not None:
-            names = [c for c in close if c in set(g.way_name)]
-            refs = [c for c in close if c not in names]
-            sc = close_roads(g, names=names, refs=refs)
+            known = set(g.way_name)
+            names += [c for c in close if c in known]
+            refs += [c for c in close if c not in known]
+        if not (way_ids or names or refs or polygon is not None or winter is not None):
+            if self.winter is None:
+                raise InputError("scenario: give close= (polygon, names or refs) or winter=")
+            sc = self.winter_closure(g)
         else:
-            raise InputError("scenario: give close= (polygon, names or refs) or winter=")
-        return compare(g, sc, self.origins, self.fixed_sites, id_col="insee_com")
+            sc = closure(
+                g, way_ids=way_ids, names=names, refs=refs, polygon=polygon, winter=winter
+            )
+        comp = compare(g, sc, self.origins, self.fixed_sites, id_col="insee_com")
+        comp.scenario = sc
+        return comp
 
     def winter_closure(self, graph: RoutingGraph) -> Any:
         """The region's winter closure on ``graph``: the ways of :attr:`winter_refs` (all
@@ -294,7 +343,8 @@ def commune_density(origins: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
 def _post_offices(features: OSMFeatures) -> gpd.GeoDataFrame:
     am = features.amenities
     post = am[am["amenity"] == "post_office"].copy()
-    post.insert(0, "site_id", "post_office/" + post["osm_type"] + "/" + post["osm_id"].astype(str))
+    ids = "post_office/" + post["osm_type"].astype(str) + "/" + post["osm_id"].astype(str)
+    post.insert(0, "site_id", ids.astype(object))
     return post.reset_index(drop=True)
 
 
@@ -426,21 +476,31 @@ def pays_du_mont_blanc(*, progress: bool | None = None) -> Region:
     )
 
 
-def andorra(*, progress: bool | None = None) -> Region:
-    """The offline test region: Andorra 2025, places to town halls and post offices."""
+def extract_region(
+    osm: str | Path,
+    *,
+    name: str | None = None,
+    label: str | None = None,
+    dem: DEM | None = None,
+    sources: Sequence[str] = (),
+    progress: bool | None = None,
+) -> Region:
+    """Any extract as a region: its populated places (``place=*``) as origins, its town
+    halls and post offices as sites, administrative areas (``admin_level`` 7) as EPCI,
+    the DEM mountain estimate when ``dem`` is given."""
     from msapgeo.diagnostic import demo_origins_with_parishes
+    from msapgeo.osmread import _check_file
 
-    osm = datasets.fetch("osm_andorra_2025")
-    features = read_features(osm, progress=progress)
-    dem = DEM.from_files([datasets.fetch("srtm_N42E001")])
+    path = _check_file(osm)
+    features = read_features(path, progress=progress)
     places, sites = demo_places(features)
     origins = demo_origins_with_parishes(places, features)
-    mountain = estimate_mountain(dem, place_territories(origins))
+    mountain = estimate_mountain(dem, place_territories(origins)) if dem is not None else None
     townhalls = sites[sites["amenity"] == "townhall"].reset_index(drop=True)
     return Region(
-        name="andorra",
-        label="région de test hors ligne (Andorre 2025 ; les paroisses tiennent lieu d’EPCI)",
-        osm=osm,
+        name=name or path.name,
+        label=label or f"{path.name} (lieux habités vers mairies et bureaux de poste)",
+        osm=path,
         features=features,
         origins=origins,
         sites=sites,
@@ -448,16 +508,178 @@ def andorra(*, progress: bool | None = None) -> Region:
         mountain=mountain,
         dem=dem,
         notes=[],
+        sources=list(sources),
+    )
+
+
+def andorra(*, progress: bool | None = None) -> Region:
+    """The offline test region: Andorra 2025, places to town halls and post offices."""
+    return extract_region(
+        datasets.fetch("osm_andorra_2025"),
+        name="andorra",
+        label="région de test hors ligne (Andorre 2025 ; les paroisses tiennent lieu d’EPCI)",
+        dem=DEM.from_files([datasets.fetch("srtm_N42E001")]),
         sources=["osm_andorra_2025", "srtm_N42E001"],
+        progress=progress,
+    )
+
+
+def departement_region(
+    dep: str | int,
+    *,
+    osm: str | Path | None = None,
+    neighbour_osm: Sequence[str | Path] = (),
+    buffer_km: float | None = None,
+    neighbours: Sequence[str] | None = None,
+    vintage: str = "2024",
+    progress: bool | None = None,
+) -> Region:
+    """A département as a region: its communes at their town halls, the France services
+    of it and of its neighbours, its extract assembled with the neighbours' roads.
+
+    Parameters
+    ----------
+    dep
+        Département code (``"05"``, ``5``, ``"2A"``).
+    osm
+        The département's extract (default: the catalog's, downloaded once and cached).
+    neighbour_osm
+        Extracts of the neighbouring départements, assembled with it inside a buffer of
+        ``buffer_km`` (:func:`msapgeo.pipeline.departement_extract`). With ``osm`` and no
+        neighbours' extracts, only ``osm`` is routed, and a note says so.
+    buffer_km
+        Buffer around the département (default :data:`msapgeo.settings.assembly_buffer_km`).
+    neighbours
+        Départements whose sites count (default: those whose polygons touch ``dep``'s).
+    vintage
+        France services list.
+    progress
+        Progress bars.
+
+    Returns
+    -------
+    Region
+        With the density grid, the zone de montagne and the INSEE zonings when the data
+        layer can supply them (each missing one is named in ``notes``).
+    """
+    from msapgeo.errors import DataNotFoundError
+    from msapgeo.pipeline import departement_extract, departement_inputs
+
+    code = datasets.normalise_dep(dep)
+    nb = tuple(neighbours) if neighbours is not None else None
+    origins, sites = departement_inputs(code, neighbours=nb, vintage=vintage)
+    notes: list[str] = []
+    if osm is not None and not neighbour_osm:
+        path = Path(osm)
+        notes.append(
+            f"seul {path.name} est dans le graphe : les routes des départements voisins n'y "
+            "sont pas (donner leurs extraits), les trajets qui sortent du département et les "
+            "sites voisins au-delà de ses routes peuvent manquer"
+        )
+    else:
+        path, extract_notes = departement_extract(
+            code, osm, list(neighbour_osm) or None, buffer_km=buffer_km, neighbours=nb
+        )
+        notes += extract_notes
+    features = read_features(path, progress=progress)
+    context: dict[str, Any] = {}
+    for key, loader in (
+        ("density", datasets.load_density_grid),
+        ("mountain", datasets.load_mountain_zone),
+        ("zonages", datasets.load_zonages),
+    ):
+        try:
+            context[key] = loader()
+        except DataNotFoundError as exc:
+            context[key] = None
+            notes.append(f"{key} : non disponible ({str(exc).splitlines()[0]})")
+    name = datasets.departement_name(code)
+    return Region(
+        name=f"departement-{code}",
+        label=f"{name} ({code})",
+        osm=path,
+        features=features,
+        origins=origins,
+        sites=sites,
+        candidates={
+            "post_offices": _post_offices(features),
+            "townhalls": _townhall_candidates(origins),
+        },
+        density=context["density"],
+        mountain=context["mountain"],
+        zonages=context["zonages"],
+        notes=notes,
+        sources=[
+            f"france_services_{vintage}",
+            f"communes_{code}",
+            "population_2021",
+            "cog_2026_communes",
+            "cog_2026_epci",
+            "density_grid",
+            "zone_montagne_2026",
+            "insee_zonages_2023",
+        ],
     )
 
 
 REGIONS: dict[str, Any] = {"pays-du-mont-blanc": pays_du_mont_blanc, "andorra": andorra}
 
 
-def load_region(name: str = "pays-du-mont-blanc", *, progress: bool | None = None) -> Region:
-    """Load a ready-made territory by name (:data:`REGIONS`)."""
-    if name not in REGIONS:
-        raise InputError(f"region {name!r}: choose one of {sorted(REGIONS)}")
-    region: Region = REGIONS[name](progress=progress)
+def load_region(
+    name: str | None = None,
+    *,
+    dep: str | int | None = None,
+    osm: str | Path | None = None,
+    neighbour_osm: Sequence[str | Path] = (),
+    buffer_km: float | None = None,
+    profile: str | None = None,
+    dem: DEM | None = None,
+    progress: bool | None = None,
+) -> Region:
+    """A territory, ready to run: a ready-made one by name (:data:`REGIONS`:
+    ``pays-du-mont-blanc``, the default, and ``andorra``, the offline test region) or a
+    département by code (:func:`departement_region`).
+
+    Parameters
+    ----------
+    name
+        Ready-made territory.
+    dep
+        Département code, instead of ``name``.
+    osm, neighbour_osm, buffer_km
+        The département's extract and its neighbours' (:func:`departement_region`).
+    profile
+        Speed profile of the region's runs (default :data:`msapgeo.settings.profile`).
+    dem
+        Elevation tiles (slope of the ``mountain`` profile, mountain estimate).
+    progress
+        Progress bars.
+
+    Examples
+    --------
+    >>> import msapgeo as mg
+    >>> region = mg.load_region("andorra")  # doctest: +SKIP
+    >>> hautes_alpes = mg.load_region(dep="05", osm="hautes-alpes.osm.pbf")  # doctest: +SKIP
+    """
+    if profile is not None:
+        from msapgeo.profiles import PROFILES
+
+        if profile not in PROFILES:
+            raise InputError(f"profile {profile!r}: choose one of {PROFILES}")
+    if dep is not None:
+        if name is not None:
+            raise InputError("give a region name or a département (dep=…), not both")
+        region = departement_region(
+            dep, osm=osm, neighbour_osm=neighbour_osm, buffer_km=buffer_km, progress=progress
+        )
+    else:
+        key = name or "pays-du-mont-blanc"
+        if key not in REGIONS:
+            raise InputError(f"region {key!r}: choose one of {sorted(REGIONS)}")
+        if osm is not None or neighbour_osm:
+            raise InputError(f"region {key!r} has its own extract; osm= is for a département")
+        region = REGIONS[key](progress=progress)
+    region.profile = profile
+    if dem is not None:
+        region.dem = dem
     return region

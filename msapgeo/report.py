@@ -924,3 +924,88 @@ def write_diagnostic_files(
         "static_map": static,
         "report": report,
     }
+
+
+# ------------------------------------------------------------------- before / after
+
+
+def write_comparison(
+    comp: Any,
+    folder: str | Path,
+    name: str,
+    *,
+    csv_format: str = "fr",
+    title: str | None = None,
+    edges: gpd.GeoDataFrame | None = None,
+    closed_roads: gpd.GeoDataFrame | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+) -> list[Path]:
+    """Write a :class:`msapgeo.comparison.Comparison` (evaluation, scenario, or one
+    solution of the location models) into ``folder``.
+
+    Files: ``{name}_communes.csv`` (one row per origin: times before and after, ``delta_min``,
+    sites before and after), ``{name}_summary.csv`` (people and minutes), ``{name}.xlsx``
+    (both, French headers), ``{name}.gpkg`` (origins, and the sites added or removed) and
+    ``map.html`` (before/after, offline), plus one CSV per entry of ``tables``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    out = Path(folder)
+    communes = pd.DataFrame(comp.communes.drop(columns="geometry", errors="ignore"))
+    paths = [
+        write_csv(communes, out / f"{name}_communes.csv", fmt=csv_format),
+        write_csv(comp.summary, out / f"{name}_summary.csv", fmt=csv_format),
+        comp.to_excel(out / f"{name}.xlsx"),
+    ]
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    origins = comp.communes.drop(columns=["commune_geometry"], errors="ignore")
+    if not isinstance(origins, gpd.GeoDataFrame) and "geometry" in origins.columns:
+        origins = gpd.GeoDataFrame(origins, geometry="geometry", crs=settings.default_crs)
+    if isinstance(origins, gpd.GeoDataFrame):
+        layers["communes"] = origins
+    before = comp.sites_before if comp.sites_before is not None else None
+    after = comp.sites_after if comp.sites_after is not None else None
+    if before is not None and after is not None and "site_id" in before and "site_id" in after:
+        added = after[~after["site_id"].isin(before["site_id"])]
+        removed = before[~before["site_id"].isin(after["site_id"])]
+        if len(added):
+            layers["sites_added"] = gpd.GeoDataFrame(added, crs=after.crs)
+        if len(removed):
+            layers["sites_removed"] = gpd.GeoDataFrame(removed, crs=before.crs)
+    if closed_roads is not None and len(closed_roads):
+        layers["closed_roads"] = closed_roads
+    if layers:
+        paths.append(write_gpkg(layers, out / f"{name}.gpkg"))
+    kwargs: dict[str, Any] = {"edges": edges, "closed_roads": closed_roads}
+    if title is not None:
+        kwargs["title"] = title
+    paths.append(save_offline(comp.map(**kwargs), out / "map.html"))
+    for table_name, table in (tables or {}).items():
+        paths.append(write_csv(table, out / f"{table_name}.csv", fmt=csv_format))
+    return paths
+
+
+def write_optimisation(
+    opt: Any,
+    folder: str | Path,
+    *,
+    csv_format: str = "fr",
+    model: str = "maximal_covering",
+    k: int | None = None,
+    title: str | None = None,
+    edges: gpd.GeoDataFrame | None = None,
+) -> list[Path]:
+    """Write a :class:`msapgeo.whatif.Optimisation`: ``optimise.csv`` (the models'
+    table: objective with its unit, chosen sites by name, already covered, gain) and the
+    before/after of one solution (``model`` at ``k``, default the largest) as
+    :func:`write_comparison` files named ``optimise_effect``."""
+    out = Path(folder)
+    paths = [write_csv(opt.table, out / "optimise.csv", fmt=csv_format)]
+    best = opt.comparison(model, k=k)
+    paths += write_comparison(
+        best, out, "optimise_effect", csv_format=csv_format, title=title, edges=edges
+    )
+    return paths

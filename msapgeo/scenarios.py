@@ -345,3 +345,51 @@ def compare(
         after=after,
         closed_roads=scenario.closed,
     )
+
+
+def closure(
+    graph: RoutingGraph,
+    *,
+    way_ids: Sequence[int] = (),
+    names: Sequence[str] = (),
+    refs: Sequence[str] = (),
+    polygon: shapely.Geometry | None = None,
+    winter: dt.date | str | None = None,
+) -> Scenario:
+    """Every closure asked at once: ways by id, name, ref or polygon
+    (:func:`close_roads`), then the ways OSM tags close on a ``winter`` date
+    (:func:`winter_closures`), the closed ways and the tags not evaluated gathered.
+
+    Raises
+    ------
+    InputError
+        Nothing to close was asked.
+    """
+    closed, skipped = [], []
+    g = graph
+    if way_ids or names or refs or polygon is not None:
+        sc = close_roads(g, way_ids=way_ids, names=names, refs=refs, polygon=polygon)
+        g = sc.graph
+        closed.append(sc.closed)
+    if winter is not None:
+        sc = winter_closures(g, winter)
+        g = sc.graph
+        closed.append(sc.closed)
+        skipped.append(sc.not_evaluated)
+    if not closed:
+        raise InputError("nothing to close: give way ids, names, refs, a polygon or a winter date")
+    return Scenario(
+        g,
+        pd.concat(closed, ignore_index=True),
+        pd.concat(skipped, ignore_index=True) if skipped else pd.DataFrame(),
+    )
+
+
+def closed_road_geometry(graph: RoutingGraph, closed: pd.DataFrame) -> gpd.GeoDataFrame | None:
+    """Lines of the closed ways (``osm_way_id`` of ``closed``), for maps and GeoPackages."""
+    if closed is None or not len(closed) or "osm_way_id" not in closed.columns:
+        return None
+    e = graph.edges_gdf()
+    if "osm_way_id" not in e.columns:
+        return None
+    return e[e["osm_way_id"].isin(closed["osm_way_id"])]

@@ -9,7 +9,7 @@ communes' town halls or from points (:func:`sites_from_communes`,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
@@ -177,10 +177,13 @@ class Optimisation:
     comparisons
         For each row of ``table`` (same order), the :class:`Evaluation` of opening its
         chosen sites: who gains, in people and minutes, ``.map()``, ``.to_excel()``.
+    notes
+        What a reader must know: candidates, origins, weight, candidates left out.
     """
 
     table: pd.DataFrame
     comparisons: list[Evaluation]
+    notes: list[str] = field(default_factory=list)
 
     def comparison(
         self,

@@ -187,7 +187,7 @@ def test_cli_planning_commands(
         main(["evaluate", "--add", "node/9717817533", "--out", str(tmp_path / "ev"), "--quiet"])
         == 0
     )
-    ev = pd.read_csv(tmp_path / "ev" / "evaluation.csv", sep=";", decimal=",")
+    ev = pd.read_csv(tmp_path / "ev" / "evaluation_communes.csv", sep=";", decimal=",")
     assert {"time_before_min", "time_after_min", "gain_min", "changes_site"} <= set(ev.columns)
     assert (tmp_path / "ev" / "map.html").is_file()
     assert (

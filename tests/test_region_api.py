@@ -73,3 +73,26 @@ def test_one_comparison_type_with_one_sign(region: mg.Region, tmp_path: Path) ->
     assert "population (hab.)" in pd.read_excel(xlsx, sheet_name="communes").columns
     mg.save_offline(winter.map(), tmp_path / "winter.html")
     assert (tmp_path / "winter.html").stat().st_size > 10_000
+
+
+def test_a_departement_as_a_region(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> None:
+    """``load_region(dep=…)`` on Hautes-Alpes: the real communes and France services of 05
+    and its neighbours, on the SYNTHETIC test network (not real roads)."""
+    from tests.synthetic_network import write_synthetic_osm
+
+    osm = write_synthetic_osm(tmp_path_factory.mktemp("synthetic05"))
+    region = mg.load_region(dep="5", osm=osm, profile="legal")
+    assert region.label == "Hautes-Alpes (05)"
+    assert len(region.origins) == 162
+    assert region.origins["insee_com"].str.len().eq(5).all()
+    assert {"05", "04", "26", "38", "73"} <= set(region.sites["insee_dep"])
+    assert any("voisins" in n for n in region.notes)  # only the given extract is routed
+    acc = region.access()
+    assert acc.meta["profile"] == "legal"
+    assert acc.origins["time_min"].notna().all()
+    ev = region.evaluate(add=["05061"])  # a site at Gap's town hall
+    assert (ev.communes["delta_min"].dropna() <= 1e-9).all()
+    with pytest.raises(mg.InputError, match="not both"):
+        mg.load_region("andorra", dep="05")
+    with pytest.raises(mg.InputError, match="not a French département"):
+        mg.load_region(dep="99")
