@@ -29,7 +29,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
@@ -246,11 +245,6 @@ class RoutingGraph:
         return self._csr_fwd[0]
 
     @property
-    def csr_length(self) -> np.ndarray:
-        """Length (m) of each entry of :attr:`csr`, aligned with ``csr.data``."""
-        return self._csr_fwd[1]
-
-    @property
     def csr_reverse(self) -> sparse.csr_matrix:
         """Reversed graph (``csr_reverse[v, u]`` = time u → v), to route *towards* sites."""
         return self._csr_rev[0]
@@ -399,11 +393,6 @@ class RoutingGraph:
             geometry=gpd.points_from_xy(self.node_lon, self.node_lat),
             crs=settings.default_crs,
         )
-
-    def way_tag_table(self) -> pd.DataFrame:
-        """One row per way: OSM id and the kept tags (parsed from JSON)."""
-        tags = [json.loads(t) for t in self.way_tags]
-        return pd.DataFrame({"osm_way_id": self.way_id, "tags": tags})
 
     # ------------------------------------------------------------------ networkx / osmnx
     def to_networkx(self) -> Any:

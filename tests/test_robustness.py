@@ -440,11 +440,11 @@ def test_map_of_100000_origins_is_light(tmp_path: Path) -> None:
 def test_graph_cache_key_follows_the_build_rules(
     pbf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import msapgeo.pipeline as pipeline
+    import msapgeo.graphcache as graphcache
 
-    before = pipeline.graph_cache_path(pbf, None, "drive")
-    monkeypatch.setattr(pipeline, "BUILD_VERSION", pipeline.BUILD_VERSION + 1)
-    assert pipeline.graph_cache_path(pbf, None, "drive") != before
+    before = graphcache.graph_cache_path(pbf, None, "drive")
+    monkeypatch.setattr(graphcache, "BUILD_VERSION", graphcache.BUILD_VERSION + 1)
+    assert graphcache.graph_cache_path(pbf, None, "drive") != before
 
 
 def test_settings_refuse_wrong_values_and_override_restores() -> None:
