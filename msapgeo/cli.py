@@ -30,7 +30,6 @@ from msapgeo.errors import InputError, MsapgeoError
 from msapgeo.fileio import OutputFolder, check_output_folder
 from msapgeo.graph import RoutingGraph
 from msapgeo.indicators import load_mountain_list
-from msapgeo.maps import before_after_map, save_offline
 from msapgeo.pipeline import (
     AccessResult,
     covered_by_graph,
@@ -42,12 +41,8 @@ from msapgeo.pipeline import (
     place_territories,
     run_access,
 )
-from msapgeo.places import read_points, snap
+from msapgeo.places import read_points
 from msapgeo.planning import (
-    candidate_matrix,
-    maximal_covering,
-    nearest_times,
-    optimise,
     sites_from_communes,
     sites_from_points,
 )
@@ -58,12 +53,10 @@ from msapgeo.report import (
     run_record,
     write_access_files,
     write_comparison,
-    write_csv,
     write_diagnostic_files,
-    write_gpkg,
     write_optimisation,
 )
-from msapgeo.scenarios import closed_road_geometry, compare
+from msapgeo.scenarios import closed_road_geometry
 
 
 def _positive(text: str) -> float:
@@ -617,114 +610,72 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def _demo_planning_and_winter(
     region: Region, graph: RoutingGraph, diag: Diagnostic, args: argparse.Namespace
 ) -> Callable[[Path], list[str]]:
-    """Planning (post offices, then town halls, as candidates) and the winter scenario."""
-    assert diag.access is not None
-    fixed = diag.access.sites
-    fixed = fixed[fixed["exclusion"].isna()].reset_index(drop=True)
-    # coverage counted in people: the population points when the region has them
-    origins = diag.points if diag.points is not None else region.origins
-    origins = origins.drop(columns=["node_osmid", "snap_m", "snap_time_s"], errors="ignore")
-    origins = origins.drop(
-        columns=["site_id", "time_min", "dist_km", "reachable", "site2_id", "time2_min"],
-        errors="ignore",
-    )
-    weight = "population" if origins["population"].notna().any() else "count"
+    """Planning (post offices, then town halls, as candidates; coverage in people when the
+    region has population points) and the region's winter scenario, by the Region's
+    methods; written by :mod:`msapgeo.report`."""
+    points = diag.points
     plans = []
     for kind in ("post_offices", "townhalls"):
-        cands = snap(graph, region.candidates[kind])
-        off = int(cands["exclusion"].notna().sum())
-        cands = cands[cands["exclusion"].isna()].reset_index(drop=True)
-        if not len(cands):
-            continue
-        m = candidate_matrix(
-            graph,
-            origins,
-            fixed,
-            cands,
-            weight=weight,
-            origin_id="point_id" if "point_id" in origins.columns else None,
-        )
-        k = min(2, m.n_candidates)
-        table = optimise(m, range(1, k + 1), [20.0, 30.0], names=_site_names(cands))
-        table.insert(0, "candidates", kind)
-        table.insert(1, "candidates_off_network", off)
-        best = maximal_covering(m, k, 20.0)
-        chosen = cands[cands["site_id"].isin(best.chosen)]
-        t_before, t_after = nearest_times(m, chosen["site_id"].tolist())
-        plans.append(
-            (
-                kind,
-                table,
-                chosen,
-                origins.assign(time_min=t_before),
-                origins.assign(time_min=t_after),
+        n = len(region.routable_candidates(kind, profile=args.profile))
+        if n:
+            opt = region.optimise(
+                k=min(2, n),
+                threshold_min=(20.0, 30.0),
+                candidates=kind,
+                origins=points,
+                profile=args.profile,
             )
+            plans.append((kind, opt))
+    winter = region.scenario(profile=args.profile) if region.winter is not None else None
+    if winter is not None and points is not None:  # the same closure counted in people
+        people = region.scenario(profile=args.profile, origins=points)
+        winter.summary = pd.concat(
+            [
+                winter.summary.assign(counted="communes (town halls)"),
+                people.summary.rename(columns={"communes": "points"}).assign(
+                    counted="population points"
+                ),
+            ],
+            ignore_index=True,
         )
-    winter_rows = None
-    if region.winter is not None:
-        what = region.winter[1]
-        sc = region.winter_closure(graph)
-        before, after, communes, summary = compare(
-            graph, sc, region.origins, fixed, id_col="insee_com"
-        )
-        if diag.points is not None:  # the same closure counted in people
-            _, _, _, pts_summary = compare(graph, sc, origins, fixed, id_col="point_id")
-            summary = pd.concat(
-                [
-                    summary.assign(counted="communes (town halls)"),
-                    pts_summary.rename(columns={"communes": "points"}).assign(
-                        counted="population points"
-                    ),
-                ],
-                ignore_index=True,
-            )
-        winter_rows = (sc, before, after, communes, summary, what)
-
     edges = graph.edges_gdf()
 
     def write(folder: Path) -> list[str]:
         lines = []
         plan_dir = folder / "planning"
         plan_dir.mkdir()
-        for kind, table, chosen, before, after in plans:
-            write_csv(table, plan_dir / f"optimise_{kind}.csv", fmt=args.csv_format)
-            write_gpkg(
-                {"chosen_maximal_covering_20min": chosen}, plan_dir / f"optimise_{kind}.gpkg"
+        for kind, opt in plans:
+            write_optimisation(
+                opt,
+                plan_dir,
+                name=f"optimise_{kind}",
+                csv_format=args.csv_format,
+                threshold_min=20.0,
+                title=f"Nouveaux sites ({kind}) : temps avant et après",
+                edges=edges,
+                map_name=f"map_{kind}.html",
             )
-            save_offline(
-                before_after_map(
-                    before,
-                    after,
-                    fixed,
-                    gpd.GeoDataFrame(pd.concat([fixed, chosen], ignore_index=True), crs=fixed.crs),
-                    title=f"Nouveaux sites ({kind}) : temps avant et après",
-                    edges=edges,
-                ),
-                plan_dir / f"map_{kind}.html",
-            )
+            best = opt.comparison("maximal_covering", threshold_min=20.0)
+            new = best.sites_after[~best.sites_after["site_id"].isin(best.sites_before["site_id"])]
             lines.append(
                 f"planning ({kind}): best site for 20 min coverage: "
-                + ", ".join(chosen.get("name", chosen["site_id"]).astype(str))
+                + ", ".join(new.get("name", new["site_id"]).astype(str))
             )
-        if winter_rows is not None:
-            sc, before, after, communes, summary, what = winter_rows
+        if winter is not None and region.winter is not None:
+            sc, what = winter.scenario, region.winter[1]
             w_dir = folder / "scenario"
             w_dir.mkdir()
-            write_csv(communes, w_dir / "scenario_communes.csv", fmt=args.csv_format)
-            write_csv(summary, w_dir / "scenario_summary.csv", fmt=args.csv_format)
-            write_csv(sc.closed, w_dir / "closed_ways.csv", fmt=args.csv_format)
-            save_offline(
-                before_after_map(
-                    before,
-                    after,
-                    fixed,
-                    fixed,
-                    closed_roads=closed_road_geometry(graph, sc.closed),
-                    title="Hiver : " + what,
-                    edges=edges,
-                ),
-                w_dir / "map.html",
+            write_comparison(
+                winter,
+                w_dir,
+                "scenario",
+                csv_format=args.csv_format,
+                title="Hiver : " + what,
+                edges=edges,
+                closed_roads=closed_road_geometry(graph, sc.closed),
+                tables={"closed_ways": sc.closed},
             )
+            communes = winter.communes
             lost = communes.loc[communes["loses_access"].astype(bool), "name"].astype(str)
             worse = communes.loc[communes["delta_min"] > 0.05]
             slower = ", ".join(
@@ -887,7 +838,6 @@ def cmd_optimise(args: argparse.Namespace) -> None:
         method=args.method,
         weight=args.weight,
     )
-    best = plans.comparison("maximal_covering", k=args.k)
     with OutputFolder(args.out, {"command": "optimise", "region": r.label}) as folder:
         written = write_optimisation(
             plans,
@@ -896,10 +846,6 @@ def cmd_optimise(args: argparse.Namespace) -> None:
             k=args.k,
             title="Nouveaux sites (couverture maximale) : temps avant et après",
             edges=r.graph().edges_gdf(),
-        )
-        chosen = best.sites_after[~best.sites_after["site_id"].isin(best.sites_before["site_id"])]
-        written.append(
-            write_gpkg({"chosen_maximal_covering": chosen}, folder.path / "optimise.gpkg")
         )
     print(f"region: {r.label}")
     for note in plans.notes:

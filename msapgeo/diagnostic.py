@@ -85,6 +85,10 @@ class Diagnostic:
         return {k: row[k] for k in row.index if k not in ("group", "split", "split_value")}
 
 
+BUS_REASON = "itinerant service (bus): reported apart, not counted as a fixed site"
+ANTENNA_REASON = "antenna left out by option (include_antennas=False)"
+
+
 def select_sites(
     sites: gpd.GeoDataFrame, *, include_antennas: bool = True, include_buses: bool = False
 ) -> gpd.GeoDataFrame:
@@ -114,11 +118,15 @@ def select_sites(
         if "exclusion" in out.columns
         else np.full(len(out), None, dtype=object)
     )
+    # the reasons this function gives are its own: a second call with other options
+    # takes them back (a region's sites are selected once with the defaults)
+    own = np.isin(excl.astype(str), [BUS_REASON, ANTENNA_REASON])
+    excl[own] = None
     free = pd.isna(excl)
     if not include_buses:
-        excl[bus & free] = "itinerant service (bus): reported apart, not counted as a fixed site"
+        excl[bus & free] = BUS_REASON
     if not include_antennas:
-        excl[ant & ~bus & free] = "antenna left out by option (include_antennas=False)"
+        excl[ant & ~bus & free] = ANTENNA_REASON
     out["exclusion"] = pd.Series(excl, index=out.index, dtype="string")
     return out
 

@@ -29,6 +29,7 @@ import shapely
 
 from msapgeo import datasets, settings
 from msapgeo.dem import DEM, estimate_mountain
+from msapgeo.diagnostic import select_sites
 from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
 from msapgeo.network import OSMFeatures, read_features
@@ -44,6 +45,18 @@ COL_DES_MONTETS: tuple[float, float] = (6.9236, 46.0031)
 #: Radius (m) of the winter closure around the Col des Montets: the D1506 from
 #: Trélechamp to Le Buet, the section closed when avalanches threaten.
 MONTETS_CLOSURE_M = 1_500.0
+
+#: Columns a routing run adds to its origins, dropped before routing them again.
+SNAP_COLUMNS: tuple[str, ...] = ("node_osmid", "snap_m", "snap_time_s")
+RESULT_COLUMNS: tuple[str, ...] = (
+    "site_id",
+    "time_min",
+    "dist_km",
+    "default_speed_km",
+    "reachable",
+    "site2_id",
+    "time2_min",
+)
 
 #: Sites farther than this from the territory (straight line, km) are not considered.
 SITE_SEARCH_KM = 60.0
@@ -194,12 +207,13 @@ class Region:
     def optimise(
         self,
         k: int = 2,
-        threshold_min: float = 30.0,
+        threshold_min: float | Sequence[float] = 30.0,
         *,
         candidates: str = "post_offices",
         profile: str | None = None,
         method: str = "auto",
         weight: str | None = None,
+        origins: gpd.GeoDataFrame | None = None,
     ) -> Any:
         """Maximal covering, p-median and set covering for 1..k new sites among the
         region's candidates (:mod:`msapgeo.locations`), and the before/after of each
@@ -208,34 +222,40 @@ class Region:
         :class:`msapgeo.comparison.Comparison` like :meth:`evaluate`'s) and ``.notes``
         (candidates left out and why).
 
-        ``candidates``: a key of :attr:`candidates` (``post_offices``, ``townhalls``);
-        ``weight``: ``population`` or ``count`` (default: population when known);
-        ``method``: ``auto``, ``exact`` or ``greedy``.
+        ``threshold_min``: one threshold or several (the coverage models are solved at
+        each); ``candidates``: a key of :attr:`candidates` (``post_offices``,
+        ``townhalls``); ``weight``: ``population`` or ``count`` (default: population when
+        known); ``method``: ``auto``, ``exact`` or ``greedy``; ``origins``: what to cover
+        (default the region's origins; the population points count coverage in people).
         """
         from msapgeo.locations import candidate_matrix, optimise
         from msapgeo.places import snap
         from msapgeo.whatif import evaluate_plans
 
         if candidates not in self.candidates:
-            raise InputError(
-                f"candidates {candidates!r}: choose one of {sorted(self.candidates)}"
-            )
+            raise InputError(f"candidates {candidates!r}: choose one of {sorted(self.candidates)}")
         if k < 1:
             raise InputError(f"k={k}: give at least one new site")
         g = self.graph(profile=profile)
         cands = snap(g, self.candidates[candidates])
         off = cands[cands["exclusion"].notna()]
-        cands = cands[cands["exclusion"].isna()].reset_index(drop=True)
+        cands = self.routable_candidates(candidates, profile=profile)
         if not len(cands):
             raise InputError(f"no {candidates} candidate lies on the network")
+        o = self.origins if origins is None else origins
+        o = o.drop(columns=[*SNAP_COLUMNS, *RESULT_COLUMNS], errors="ignore")
         if weight is None:
-            weight = "population" if self.origins["population"].notna().any() else "count"
-        m = candidate_matrix(g, self.origins, self.fixed_sites, cands, weight=weight)
+            weight = "population" if o["population"].notna().any() else "count"
+        origin_id = "point_id" if "point_id" in o.columns else None
+        m = candidate_matrix(g, o, self.fixed_sites, cands, weight=weight, origin_id=origin_id)
         if k > m.n_candidates:
             raise InputError(f"k={k} is larger than the {m.n_candidates} candidates")
         names = dict(zip(cands["site_id"], _site_names(cands), strict=True))
-        table = optimise(m, range(1, k + 1), [threshold_min], method=method, names=names)
-        plans = evaluate_plans(g, self.origins, self.fixed_sites, cands, table)
+        ths = [float(threshold_min)] if np.isscalar(threshold_min) else list(threshold_min)  # type: ignore[arg-type]
+        table = optimise(m, range(1, k + 1), ths, method=method, names=names)
+        table.insert(0, "candidates", candidates)
+        table.insert(1, "candidates_off_network", len(off))
+        plans = evaluate_plans(g, o, self.fixed_sites, cands, table)
         plans.notes = [
             f"{m.n_candidates} candidats ({candidates}), {len(m.origin_ids)} origines, "
             f"pondération {weight}",
@@ -248,6 +268,16 @@ class Region:
             )
         return plans
 
+    def routable_candidates(self, kind: str, *, profile: str | None = None) -> gpd.GeoDataFrame:
+        """The candidates of ``kind`` that lie on the network (snapped; the others are
+        named in :meth:`optimise`'s notes)."""
+        from msapgeo.places import snap
+
+        if kind not in self.candidates:
+            raise InputError(f"candidates {kind!r}: choose one of {sorted(self.candidates)}")
+        cands = snap(self.graph(profile=profile), self.candidates[kind])
+        return cands[cands["exclusion"].isna()].reset_index(drop=True)
+
     def scenario(
         self,
         *,
@@ -257,8 +287,10 @@ class Region:
         refs: Sequence[str] = (),
         winter: str | None = None,
         profile: str | None = None,
+        origins: gpd.GeoDataFrame | None = None,
     ) -> Any:
-        """Road closures, then the before/after.
+        """Road closures, then the before/after (of the region's origins, or of
+        ``origins``: the population points count the closure in people).
 
         ``close``: a polygon (WGS84) or road names/refs; or ``way_ids``, ``names``,
         ``refs`` given apart; ``winter``: the ways OSM tags close on that date
@@ -282,10 +314,11 @@ class Region:
                 raise InputError("scenario: give close= (polygon, names or refs) or winter=")
             sc = self.winter_closure(g)
         else:
-            sc = closure(
-                g, way_ids=way_ids, names=names, refs=refs, polygon=polygon, winter=winter
-            )
-        comp = compare(g, sc, self.origins, self.fixed_sites, id_col="insee_com")
+            sc = closure(g, way_ids=way_ids, names=names, refs=refs, polygon=polygon, winter=winter)
+        o = self.origins if origins is None else origins
+        o = o.drop(columns=[*SNAP_COLUMNS, *RESULT_COLUMNS], errors="ignore")
+        id_col = "point_id" if origins is not None and "point_id" in o.columns else "insee_com"
+        comp = compare(g, sc, o, self.fixed_sites, id_col=id_col)
         comp.scenario = sc
         return comp
 
@@ -414,7 +447,7 @@ def pays_du_mont_blanc(*, progress: bool | None = None) -> Region:
     fs = datasets.load_france_services("2024")
     fs = fs[fs["insee_dep"].isin(["74", *datasets.departement_neighbours("74")])]
     graph = load_graph(osm, features=features, profile="legal")
-    sites = sites_near(territory, fs, graph)
+    sites = select_sites(sites_near(territory, fs, graph))  # buses listed, not fixed sites
     # the winter closure: the D1506 over the Col des Montets
     col = gpd.GeoSeries([shapely.Point(*COL_DES_MONTETS)], crs=settings.default_crs)
     disc = col.to_crs(settings.metric_crs).buffer(MONTETS_CLOSURE_M).to_crs(settings.default_crs)
@@ -568,6 +601,7 @@ def departement_region(
     code = datasets.normalise_dep(dep)
     nb = tuple(neighbours) if neighbours is not None else None
     origins, sites = departement_inputs(code, neighbours=nb, vintage=vintage)
+    sites = select_sites(sites)  # buses listed apart, not fixed sites
     notes: list[str] = []
     if osm is not None and not neighbour_osm:
         path = Path(osm)

@@ -939,6 +939,7 @@ def write_comparison(
     edges: gpd.GeoDataFrame | None = None,
     closed_roads: gpd.GeoDataFrame | None = None,
     tables: Mapping[str, pd.DataFrame] | None = None,
+    map_name: str = "map.html",
 ) -> list[Path]:
     """Write a :class:`msapgeo.comparison.Comparison` (evaluation, scenario, or one
     solution of the location models) into ``folder``.
@@ -946,7 +947,7 @@ def write_comparison(
     Files: ``{name}_communes.csv`` (one row per origin: times before and after, ``delta_min``,
     sites before and after), ``{name}_summary.csv`` (people and minutes), ``{name}.xlsx``
     (both, French headers), ``{name}.gpkg`` (origins, and the sites added or removed) and
-    ``map.html`` (before/after, offline), plus one CSV per entry of ``tables``.
+    ``map_name`` (before/after, offline), plus one CSV per entry of ``tables``.
 
     Returns
     -------
@@ -982,7 +983,7 @@ def write_comparison(
     kwargs: dict[str, Any] = {"edges": edges, "closed_roads": closed_roads}
     if title is not None:
         kwargs["title"] = title
-    paths.append(save_offline(comp.map(**kwargs), out / "map.html"))
+    paths.append(save_offline(comp.map(**kwargs), out / map_name))
     for table_name, table in (tables or {}).items():
         paths.append(write_csv(table, out / f"{table_name}.csv", fmt=csv_format))
     return paths
@@ -992,20 +993,33 @@ def write_optimisation(
     opt: Any,
     folder: str | Path,
     *,
+    name: str = "optimise",
     csv_format: str = "fr",
     model: str = "maximal_covering",
     k: int | None = None,
+    threshold_min: float | None = None,
     title: str | None = None,
     edges: gpd.GeoDataFrame | None = None,
+    map_name: str = "map.html",
 ) -> list[Path]:
-    """Write a :class:`msapgeo.whatif.Optimisation`: ``optimise.csv`` (the models'
-    table: objective with its unit, chosen sites by name, already covered, gain) and the
-    before/after of one solution (``model`` at ``k``, default the largest) as
-    :func:`write_comparison` files named ``optimise_effect``."""
+    """Write a :class:`msapgeo.whatif.Optimisation`: ``{name}.csv`` (the models' table:
+    objective with its unit, chosen sites by name, already covered, gain),
+    ``{name}.gpkg`` (the sites chosen by ``model`` at ``k`` — default the largest — and
+    ``threshold_min``) and that solution's before/after as :func:`write_comparison` files
+    named ``{name}_effect``."""
     out = Path(folder)
-    paths = [write_csv(opt.table, out / "optimise.csv", fmt=csv_format)]
-    best = opt.comparison(model, k=k)
+    paths = [write_csv(opt.table, out / f"{name}.csv", fmt=csv_format)]
+    best = opt.comparison(model, k=k, threshold_min=threshold_min)
+    after, before = best.sites_after, best.sites_before
+    chosen = after[~after["site_id"].isin(before["site_id"])]
+    paths.append(write_gpkg({f"chosen_{model}": chosen}, out / f"{name}.gpkg"))
     paths += write_comparison(
-        best, out, "optimise_effect", csv_format=csv_format, title=title, edges=edges
+        best,
+        out,
+        f"{name}_effect",
+        csv_format=csv_format,
+        title=title,
+        edges=edges,
+        map_name=map_name,
     )
     return paths

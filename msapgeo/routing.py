@@ -128,7 +128,7 @@ def _prepare(
         site_ids=_ids(sites, site_id, "site")[s_rows],
         A=A,
         A_len=A_len,
-        A_default=np.concatenate([R_def, np.zeros(len(s_node))]),
+        A_default=np.concatenate([R_def, s_len]),  # off-network legs: a default speed
         A_keys=_edge_keys(A),
         n=R.shape[0],
         node_state=node_state,
@@ -256,8 +256,9 @@ def nearest_site(
     -------
     geopandas.GeoDataFrame
         ``origins`` with added columns ``site_id``, ``time_min``, ``dist_km``,
-        ``default_speed_km`` (of the route's road length, the km whose speed is a
-        default of the road's class rather than a ``maxspeed`` tag), ``reachable``,
+        ``default_speed_km`` (of the route's length, the km whose speed is a default —
+        of the road's class, or the off-network legs' — rather than a ``maxspeed`` tag),
+        ``reachable``,
         ``site2_id``, ``time2_min`` and an updated ``exclusion``.
 
     Notes
@@ -290,7 +291,7 @@ def nearest_site(
     if distances:
         tree_len = _path_lengths(P, pred, P.o_node[reach])
         dist_m[rows] = tree_len + P.o_len_m[reach]
-        default_m[rows] = _path_lengths(P, pred, P.o_node[reach], P.A_default)
+        default_m[rows] = _path_lengths(P, pred, P.o_node[reach], P.A_default) + P.o_len_m[reach]
     if second and len(P.s_rows) > 1:
         d2, lab2 = _second(P, dist, src)
         t2 = d2[P.o_node] - MIN_WEIGHT_S
@@ -473,7 +474,7 @@ def od_matrix(
             d = lengths.T + P.o_len_m[:, None]
             D[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), d / 1000.0, np.nan)
         if F is not None:
-            f = _path_lengths(P, pred, P.o_node, P.A_default).T
+            f = _path_lengths(P, pred, P.o_node, P.A_default).T + P.o_len_m[:, None]
             F[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), f / 1000.0, np.nan)
     return ODMatrix(
         origin_ids=_ids(P.origins, origin_id, "origin"),
