@@ -559,6 +559,7 @@ def cmd_diagnose(args: argparse.Namespace) -> None:
     )
     diag.notes[:0] = extract_notes
     assert diag.access is not None
+    diag.dem = dem
     sources = [
         f"france_services_{args.fs_vintage}",
         f"communes_{dep}",
@@ -598,6 +599,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     )
     diag.notes[:0] = region.notes
     assert diag.access is not None
+    diag.dem = dem
     points = region.population_points()
     if points is not None:
         add_people(diag, graph, points)
@@ -721,6 +723,7 @@ def _demo_on_extract(args: argparse.Namespace, t0: float) -> None:
         },
     )
     assert diag.access is not None
+    diag.dem = dem
     _finish(diag.access, args.out, t0, diag, [], csv_format=args.csv_format)
 
 

@@ -78,6 +78,8 @@ class Diagnostic:
     points: gpd.GeoDataFrame | None = None
     #: Zones within 10, 20, 30 minutes of the nearest site (:mod:`msapgeo.isochrones`).
     isochrones: gpd.GeoDataFrame | None = None
+    #: Elevation tiles of the run (:class:`msapgeo.dem.DEM`), for the maps' relief.
+    dem: Any = None
 
     def key_figures(self) -> dict[str, float]:
         """Headline numbers of the département row (split ``all``)."""

@@ -735,6 +735,108 @@ def access_map(
     return _finish(m, title, "Temps de route", items, [*notes, *more])
 
 
+# ------------------------------------------------------------------------- hillshade
+
+#: Sun of the hillshade: azimuth and altitude (degrees), the cartographic convention
+#: (light from the north-west, 45° above the horizon).
+HILLSHADE_AZIMUTH_DEG = 315.0
+HILLSHADE_ALTITUDE_DEG = 45.0
+#: Largest side (pixels) of the hillshade image embedded in a map.
+HILLSHADE_MAX_PX = 600
+
+
+def hillshade(
+    dem: Any, bounds: tuple[float, float, float, float], max_px: int = HILLSHADE_MAX_PX
+) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
+    """Shaded relief of a DEM over ``bounds`` (west, south, east, north; degrees).
+
+    The DEM is sampled on a regular grid of at most ``max_px`` pixels a side; slopes are
+    measured in metres (the grid spacing times the length of a degree at that
+    latitude) and lit by :data:`HILLSHADE_AZIMUTH_DEG` / :data:`HILLSHADE_ALTITUDE_DEG`
+    (Horn's gradients, the ESRI/GDAL formula). Returns the 0–1 shade (NaN without DEM
+    coverage) and its bounds, or ``None`` when the DEM covers none of it.
+    """
+    w, s, e, n = bounds
+    if not (e > w and n > s):
+        return None
+    aspect = (e - w) * np.cos(np.radians((s + n) / 2)) / (n - s)
+    nx = int(max(2, min(max_px, round(max_px * min(1.0, aspect)))))
+    ny = int(max(2, min(max_px, round(max_px * min(1.0, 1 / aspect)))))
+    lon = np.linspace(w, e, nx)
+    lat = np.linspace(n, s, ny)  # north up
+    glon, glat = np.meshgrid(lon, lat)
+    z = np.asarray(dem.sample(glon.ravel(), glat.ravel()), float).reshape(ny, nx)
+    if not np.isfinite(z).any():
+        return None
+    dx = (lon[1] - lon[0]) * 111_320.0 * np.cos(np.radians(glat))
+    dy = (lat[0] - lat[1]) * 110_574.0
+    zf = np.where(np.isfinite(z), z, np.nanmean(z))
+    # rows run north to south: d/drow is the south-minus-north gradient, as in ESRI's
+    # window formula, and the aspect is atan2(dz/dy, -dz/dx) there
+    gy, gx = np.gradient(zf)
+    dzdx, dzdy = gx / dx, gy / dy
+    slope = np.arctan(np.hypot(dzdx, dzdy))
+    aspect_r = np.arctan2(dzdy, -dzdx)
+    az = np.radians(360.0 - HILLSHADE_AZIMUTH_DEG + 90.0)
+    alt = np.radians(HILLSHADE_ALTITUDE_DEG)
+    shade = np.sin(alt) * np.cos(slope) + np.cos(alt) * np.sin(slope) * np.cos(az - aspect_r)
+    shade = np.clip(shade, 0.0, 1.0)
+    shade[~np.isfinite(z)] = np.nan
+    return shade, (w, s, e, n)
+
+
+def _png_data_uri(shade: np.ndarray) -> str:
+    """A grey, partly transparent PNG of a 0–1 shade (transparent where NaN)."""
+    import base64
+    import io
+
+    import matplotlib.image as mpimg
+
+    grey = np.nan_to_num(shade, nan=1.0)
+    rgba = np.zeros((*shade.shape, 4))
+    rgba[..., 0] = rgba[..., 1] = rgba[..., 2] = grey
+    rgba[..., 3] = np.where(np.isfinite(shade), 0.55 * (1.0 - grey) + 0.15, 0.0)
+    buf = io.BytesIO()
+    mpimg.imsave(buf, rgba, format="png")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+class HillshadeLayer(_SafeMacro, Layer):
+    """A shaded-relief image drawn under the vector layers (offline: the PNG is in the
+    page). Its only inputs are numbers: the image and its bounds."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "var {{ this.get_name() }} = L.imageOverlay({{ this.url }}, {{ this.bounds }}, "
+        '{interactive: false, className: "msapgeo-hillshade"});'
+        "{{ this.get_name() }}.addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, url: str, bounds: tuple[float, float, float, float], name: str) -> None:
+        Layer.__init__(self, name=html_text(name), overlay=True, control=True, show=True)
+        self._name = "MsapgeoHillshade"
+        w, s, e, n = bounds
+        self.url = script_json(url)
+        self.bounds = script_json([[s, w], [n, e]])
+
+
+def _add_hillshade(m: Map, dem: Any, frame: gpd.GeoSeries) -> list[dict[str, Any]]:
+    """The DEM's shaded relief over the map's frame, when the DEM covers it."""
+    if dem is None or frame.empty:
+        return []
+    w, s, e, n = frame.total_bounds
+    pad_x, pad_y = 0.05 * (e - w) + 0.01, 0.05 * (n - s) + 0.01
+    res = hillshade(dem, (w - pad_x, s - pad_y, e + pad_x, n + pad_y))
+    if res is None:
+        return []
+    shade, bounds = res
+    HillshadeLayer(_png_data_uri(shade), bounds, "Relief (MNT)").add_to(m)
+    return [
+        {"label": "relief ombré (MNT)", "shape": "square", "fill": "#8c8c8c", "stroke": "#8c8c8c"}
+    ]
+
+
 def diagnostic_map(
     communes: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
@@ -746,8 +848,12 @@ def diagnostic_map(
     notes: Sequence[str] = (),
     points: gpd.GeoDataFrame | None = None,
     isochrones: gpd.GeoDataFrame | None = None,
+    dem: Any = None,
 ) -> Map:
     """Choropleth of time classes, gap communes outlined in red, sites, legend, search.
+
+    ``dem``: a :class:`msapgeo.dem.DEM`; its shaded relief is drawn under the layers where
+    it covers the map (:func:`hillshade`).
 
     ``isochrones``: rings of :func:`msapgeo.isochrones.isochrones` as a layer (off at first).
 
@@ -765,7 +871,7 @@ def diagnostic_map(
     cls = time_class(c["time_min"], th)
     c = c.assign(_k=cls.to_numpy(), _gap=(c["time_min"] > gap_threshold).to_numpy())
     m = _new_map(c.geometry)
-    items = _add_base(m, edges, None)
+    items = _add_hillshade(m, dem, c.geometry) + _add_base(m, edges, None)
     name_col = _name_col(c, ("nom", "name", "insee_com"))
 
     def style(r: pd.Series) -> dict[str, Any]:

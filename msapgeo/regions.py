@@ -168,6 +168,7 @@ class Region:
             meta={"region": self.label, "title": f"Diagnostic — {self.label}"},
         )
         diag.notes[:0] = self.notes
+        diag.dem = self.dem
         points = self.population_points() if people else None
         if points is not None:
             add_people(diag, g, points)

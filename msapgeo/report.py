@@ -910,7 +910,14 @@ def write_diagnostic_files(
         )
     access = getattr(diag, "access", None)
     edges = access.graph.edges_gdf() if access is not None else None
-    m = diagnostic_map(diag.communes, diag.sites, gap_threshold=th[-1], edges=edges, points=points)
+    m = diagnostic_map(
+        diag.communes,
+        diag.sites,
+        gap_threshold=th[-1],
+        edges=edges,
+        points=points,
+        dem=getattr(diag, "dem", None),
+    )
     html_map = save_offline(m, out / "map.html")
     charts = _charts(diag, out)
     static = _static_map(diag, out, str(diag.meta.get("title", "Temps d'accès")))
