@@ -33,7 +33,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
-from msapgeo.places import snap
+from msapgeo.places import ensure_snapped
 from msapgeo.routing import nearest_site, od_matrix
 
 #: Cost (minutes) of an unreachable origin–site pair in the p-median.
@@ -110,14 +110,14 @@ def candidate_matrix(
         coverage model at a threshold up to the limit is unchanged; p-median then treats
         the pairs beyond it as unreachable.
     """
-    cand = snap(graph, candidates) if "node_osmid" not in candidates.columns else candidates
+    cand = ensure_snapped(graph, candidates)
     off = cand[cand["exclusion"].notna()]
     if len(off):
         raise InputError(
             "candidate(s) off the network: "
             + "; ".join(f"{r.get('site_id')}: {r['exclusion']}" for _, r in off.head(10).iterrows())
         )
-    ex = snap(graph, existing) if "node_osmid" not in existing.columns else existing
+    ex = ensure_snapped(graph, existing)
     ex = ex[ex["exclusion"].isna()]
     notes = []
     cm = od_matrix(

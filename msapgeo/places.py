@@ -388,3 +388,17 @@ def snap(
     out["snap_time_s"] = np.where(node >= 0, snap_m / (spd / 3.6), np.nan)
     out["exclusion"] = _as_string(excl, out.index)
     return out
+
+
+#: Columns :func:`snap` adds: the road vertex (``node_osmid``, ``-1`` when not snapped),
+#: the off-network leg in metres (``snap_m``) and in seconds (``snap_time_s``).
+SNAP_COLUMNS: tuple[str, ...] = ("node_osmid", "snap_m", "snap_time_s")
+
+
+def ensure_snapped(graph: RoutingGraph, points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``points`` as they are when already snapped (they carry :data:`SNAP_COLUMNS`),
+    else :func:`snap`-ped on ``graph``: the one place routing, what-if and location
+    models decide whether to snap."""
+    if all(c in points.columns for c in SNAP_COLUMNS):
+        return points
+    return snap(graph, points.drop(columns=list(SNAP_COLUMNS), errors="ignore"))

@@ -34,7 +34,7 @@ from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
 from msapgeo.network import OSMFeatures, read_features
 from msapgeo.pipeline import covered_by_graph, demo_places, load_graph, place_territories
-from msapgeo.places import check_town_halls, origins_from_communes
+from msapgeo.places import SNAP_COLUMNS, check_town_halls, origins_from_communes
 
 #: EPCI (SIREN) of the Pays du Mont-Blanc territory.
 MONT_BLANC_EPCI: tuple[str, ...] = ("200023372", "200034882")
@@ -47,7 +47,6 @@ COL_DES_MONTETS: tuple[float, float] = (6.9236, 46.0031)
 MONTETS_CLOSURE_M = 1_500.0
 
 #: Columns a routing run adds to its origins, dropped before routing them again.
-SNAP_COLUMNS: tuple[str, ...] = ("node_osmid", "snap_m", "snap_time_s")
 RESULT_COLUMNS: tuple[str, ...] = (
     "site_id",
     "time_min",

@@ -25,7 +25,7 @@ from scipy.sparse import csgraph
 
 from msapgeo.errors import InputError
 from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph
-from msapgeo.places import snap
+from msapgeo.places import ensure_snapped
 from msapgeo.profiles import edge_controls
 from msapgeo.turns import TurnGraph, turn_graph
 
@@ -78,18 +78,14 @@ def _ids(gdf: pd.DataFrame, col: str | None, default_prefix: str) -> np.ndarray:
     return np.array([f"{default_prefix}{i}" for i in range(len(gdf))])
 
 
-def _ensure_snapped(graph: RoutingGraph, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    return gdf if "node_osmid" in gdf.columns else snap(graph, gdf)
-
-
 def _prepare(
     graph: RoutingGraph,
     origins: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
     site_id: str | None,
 ) -> _Problem:
-    origins = _ensure_snapped(graph, origins)
-    sites = _ensure_snapped(graph, sites)
+    origins = ensure_snapped(graph, origins)
+    sites = ensure_snapped(graph, sites)
     s_ok = (sites["node_osmid"].to_numpy() >= 0) & sites["exclusion"].isna().to_numpy()
     o_ok = (origins["node_osmid"].to_numpy() >= 0) & origins["exclusion"].isna().to_numpy()
     s_rows, o_rows = np.flatnonzero(s_ok), np.flatnonzero(o_ok)

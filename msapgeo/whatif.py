@@ -17,7 +17,7 @@ import pandas as pd
 from msapgeo.comparison import Comparison, change_summary
 from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
-from msapgeo.places import snap
+from msapgeo.places import ensure_snapped
 from msapgeo.routing import nearest_site
 
 
@@ -77,12 +77,12 @@ def evaluate(
     unknown = sorted(set(remove) - set(sites[site_id].astype(str)))
     if unknown:
         raise InputError(f"sites to remove not found: {unknown}")
-    o = snap(graph, origins) if "node_osmid" not in origins.columns else origins
-    s = snap(graph, sites) if "node_osmid" not in sites.columns else sites
+    o = ensure_snapped(graph, origins)
+    s = ensure_snapped(graph, sites)
     after = s[~s[site_id].astype(str).isin(list(remove))]
     added = gpd.GeoDataFrame(geometry=[], crs=sites.crs)
     if add is not None and len(add):
-        added = snap(graph, add) if "node_osmid" not in add.columns else add
+        added = ensure_snapped(graph, add)
         bad = added[added["exclusion"].notna()]
         if len(bad):
             raise InputError(
