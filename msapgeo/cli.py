@@ -633,9 +633,9 @@ def _demo_planning_and_winter(
         people = region.scenario(profile=args.profile, origins=points)
         winter.summary = pd.concat(
             [
-                winter.summary.assign(counted="communes (town halls)"),
+                winter.summary.assign(counted="communes (mairies)"),
                 people.summary.rename(columns={"communes": "points"}).assign(
-                    counted="population points"
+                    counted="points de population"
                 ),
             ],
             ignore_index=True,

@@ -34,6 +34,13 @@ def change_summary(
         (optional), ``site_before``, ``site_after``.
     thresholds
         Minutes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator: ``key`` (stable, for scripts), ``indicator`` (the French
+        label printed in outputs), ``population`` (inhabitants), ``minutes`` and
+        ``communes`` (origins: communes, or population points).
     """
     pop = pd.to_numeric(
         table.get("population", pd.Series(np.nan, index=table.index)), errors="coerce"
@@ -43,9 +50,13 @@ def change_summary(
     rows: list[dict[str, Any]] = []
     for th in thresholds:
         b, a = tb <= th, ta <= th
-        for label, sel in (("newly within", a & ~b), ("no longer within", b & ~a)):
+        for key, label, sel in (
+            ("newly_within", "nouvellement à moins de", a & ~b),
+            ("no_longer_within", "ne sont plus à moins de", b & ~a),
+        ):
             rows.append(
                 {
+                    "key": f"{key}_{th:g}min",
                     "indicator": f"{label} {th:g} min",
                     "population": float(pop[sel].sum()),
                     "minutes": nan,
@@ -73,49 +84,57 @@ def change_summary(
     gain = tb.isna() & ta.notna()
     rows += [
         {
-            "indicator": "population-weighted mean time before",
+            "key": "mean_time_before",
+            "indicator": "temps moyen pondéré par la population, avant",
             "population": counted,
             "minutes": mb,
             "communes": int(known.sum()),
         },
         {
-            "indicator": "population-weighted mean time after",
+            "key": "mean_time_after",
+            "indicator": "temps moyen pondéré par la population, après",
             "population": counted,
             "minutes": ma,
             "communes": int(known.sum()),
         },
         {
-            "indicator": "change in population-weighted mean time (after − before)",
+            "key": "mean_time_change",
+            "indicator": "évolution du temps moyen pondéré (après − avant)",
             "population": counted,
             "minutes": ma - mb,
             "communes": int(known.sum()),
         },
         {
-            "indicator": "inhabitants who gain time: their mean gain",
+            "key": "gainers",
+            "indicator": "habitants qui gagnent du temps : leur gain moyen",
             "population": float(pop[gainers].sum()),
             "minutes": mean(gainers),
             "communes": int(gainers.sum()),
         },
         {
-            "indicator": "inhabitants who lose time: their mean loss",
+            "key": "losers",
+            "indicator": "habitants qui perdent du temps : leur perte moyenne",
             "population": float(pop[losers].sum()),
             "minutes": -mean(losers),
             "communes": int(losers.sum()),
         },
         {
-            "indicator": "communes changing nearest site",
+            "key": "changing_site",
+            "indicator": "origines qui changent de site le plus proche",
             "population": float(pop[changes].sum()),
             "minutes": nan,
             "communes": int(changes.sum()),
         },
         {
-            "indicator": "communes losing access to every site",
+            "key": "losing_access",
+            "indicator": "origines qui perdent l'accès à tout site",
             "population": float(pop[lose].sum()),
             "minutes": nan,
             "communes": int(lose.sum()),
         },
         {
-            "indicator": "communes gaining access to a site",
+            "key": "gaining_access",
+            "indicator": "origines qui retrouvent l'accès à un site",
             "population": float(pop[gain].sum()),
             "minutes": nan,
             "communes": int(gain.sum()),
@@ -183,17 +202,14 @@ class Comparison:
 
     def plain_summary(self) -> str:
         """One sentence a council can read: who gains or loses, on average how much."""
-        s = self.summary.set_index("indicator")
+        s = self.summary.set_index("key")
         parts = []
-        for key, verb in (
-            ("inhabitants who gain time: their mean gain", "gagnent"),
-            ("inhabitants who lose time: their mean loss", "perdent"),
-        ):
+        for key, verb in (("gainers", "gagnent"), ("losers", "perdent")):
             row = s.loc[key]
             if row["population"] > 0:
                 n, m = fr_number(row["population"]), fr_number(row["minutes"], 1)
                 parts.append(f"{n} habitants {verb} en moyenne {m} min")
-        lose = s.loc["communes losing access to every site"]
+        lose = s.loc["losing_access"]
         if lose["communes"]:
             n = fr_number(lose["population"])
             parts.append(f"{int(lose['communes'])} origine(s), {n} habitants, perdent tout accès")

@@ -87,8 +87,8 @@ class Diagnostic:
         return {k: row[k] for k in row.index if k not in ("group", "split", "split_value")}
 
 
-BUS_REASON = "itinerant service (bus): reported apart, not counted as a fixed site"
-ANTENNA_REASON = "antenna left out by option (include_antennas=False)"
+BUS_REASON = "service itinérant (bus) : listé à part, non compté comme site fixe"
+ANTENNA_REASON = "antenne laissée de côté par option (include_antennas=False)"
 
 
 def select_sites(
@@ -214,7 +214,7 @@ def run_diagnostic(
             exclusions_table(commune=res.origins, site=routed),
             pd.DataFrame(
                 {
-                    "kind": "site opening hours",
+                    "kind": "horaires d'ouverture",
                     "id": issues["site_id"],
                     "name": issues["name"],
                     "reason": issues["day"] + " = " + issues["value"] + ": " + issues["reason"],

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from msapgeo.errors import InputError
+from msapgeo.routing import UNREACHABLE
 
 DENSITY_LABELS: dict[int, str] = {
     1: "Grands centres urbains",
@@ -294,7 +295,7 @@ def commune_indicators(
         if "exclusion" in access.columns
         else pd.Series(pd.NA, index=access.index, dtype="string")
     )
-    unreachable = excl.str.startswith("no site reachable").fillna(False).to_numpy(bool)
+    unreachable = (excl == UNREACHABLE).fillna(False).to_numpy(bool)
     excluded = excl.notna().to_numpy() & ~unreachable
     out["excluded"] = excluded
     for th in thresholds:

@@ -127,7 +127,8 @@ def load_france_services(
     geom, ok = _points(df["lon"], df["lat"])
     df["exclusion"] = pd.Series(pd.NA, index=df.index, dtype="string")
     df.loc[~ok, "exclusion"] = [
-        f"no usable coordinates in {Path(f).name} row {i + 2}" for i in np.flatnonzero(~ok)
+        f"pas de coordonnées utilisables dans {Path(f).name}, ligne {i + 2}"
+        for i in np.flatnonzero(~ok)
     ]
     out = gpd.GeoDataFrame(df, geometry=geom, crs=settings.default_crs)
     out.attrs["source"] = Path(f).name

@@ -471,9 +471,15 @@ def _lscp_solve(a: np.ndarray, *, relax: bool) -> tuple[float, np.ndarray]:
 
 
 OBJECTIVE_UNITS: dict[str, str] = {
-    "maximal_covering": "inhabitants covered (existing sites included)",
-    "p_median": "population-weighted total time (inhabitant-minutes)",
-    "set_covering": "sites needed in total (existing included)",
+    "maximal_covering": "habitants couverts (sites existants compris)",
+    "p_median": "temps total pondéré par la population (habitants × minutes)",
+    "set_covering": "sites nécessaires au total (existants compris)",
+}
+#: The models' names, in French, for the outputs (``model`` keeps the code).
+MODEL_LABELS: dict[str, str] = {
+    "maximal_covering": "couverture maximale",
+    "p_median": "p-médiane (temps moyen minimal)",
+    "set_covering": "couverture totale (nombre minimal de sites)",
 }
 
 
@@ -500,6 +506,7 @@ def optimise(
     for k in ks:
         rows.append(p_median(m, k, method=method).as_row())
     out = pd.DataFrame(rows)
+    out.insert(1, "model_label", out["model"].map(MODEL_LABELS))
     out["objective_unit"] = out["model"].map(OBJECTIVE_UNITS)
     base = {}
     for th in thresholds:

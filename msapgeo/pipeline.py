@@ -27,7 +27,7 @@ from msapgeo.inputs import (
     place_territories,
 )
 from msapgeo.places import snap
-from msapgeo.routing import nearest_site, route_default_share
+from msapgeo.routing import UNREACHABLE, nearest_site, route_default_share
 
 __all__ = [
     "AccessResult",
@@ -84,7 +84,7 @@ class AccessResult:
             "median_time_min": float(t.median()) if len(t) else float("nan"),
             "max_time_min": float(t.max()) if len(t) else float("nan"),
             "unreachable": int(
-                o["exclusion"].astype(str).str.startswith("no site reachable").sum()
+                (o["exclusion"].astype(str) == UNREACHABLE).sum()
             ),
         }
 

@@ -23,10 +23,17 @@ from scipy.spatial import cKDTree
 
 from msapgeo import settings
 from msapgeo.errors import InputError
+from msapgeo.fr import fr_number
 from msapgeo.graph import RoutingGraph
 
 LON_NAMES = ("lon", "longitude", "lng", "x", "long")
 LAT_NAMES = ("lat", "latitude", "y")
+
+#: Reasons of the exclusion column, in French (they are printed in every output).
+NO_COORDINATES = "pas de coordonnées"
+TOO_FAR = "trop loin du réseau routier"
+OUTSIDE_CRS = "coordonnées hors de l'emprise du système métrique"
+NO_NETWORK = "le graphe n'a pas de réseau routier fortement connexe"
 
 
 def _exclusion_column(gdf: pd.DataFrame) -> np.ndarray:
@@ -189,7 +196,7 @@ def read_points(
         gdf.loc[~ok, "geometry"] = None
         excl = _exclusion_column(gdf)
         excl[~ok.to_numpy()] = [
-            f"no usable coordinates in {p.name} row {i + 2} ({lon_c}, {lat_c})"
+            f"pas de coordonnées utilisables dans {p.name}, ligne {i + 2} ({lon_c}, {lat_c})"
             for i in np.flatnonzero(~ok)
         ]
         gdf["exclusion"] = _as_string(excl, gdf.index)
@@ -352,7 +359,7 @@ def snap(
     excl = _exclusion_column(out)
     geom = out.geometry
     missing = (geom.isna() | geom.is_empty).to_numpy()
-    excl[missing & pd.isna(excl)] = "no coordinates"
+    excl[missing & pd.isna(excl)] = NO_COORDINATES
     todo = np.flatnonzero(pd.isna(excl))
     node = np.full(len(out), -1, dtype=np.int64)
     snap_m = np.full(len(out), np.nan)
@@ -376,13 +383,13 @@ def snap(
         node[todo[near]] = graph.vx_osmid[vx[j[near]]]
         far = todo[~near]
         excl[far] = [
-            f"too far from the road network ({snap_m[i]:,.0f} m > {tol:,.0f} m)"
+            f"{TOO_FAR} ({fr_number(snap_m[i])} m > {fr_number(tol)} m)"
             if np.isfinite(snap_m[i])
-            else "coordinates outside the metric CRS"
+            else OUTSIDE_CRS
             for i in far
         ]
     elif len(todo):
-        excl[todo] = "the graph has no strongly connected road network"
+        excl[todo] = NO_NETWORK
     out["node_osmid"] = node
     out["snap_m"] = snap_m
     out["snap_time_s"] = np.where(node >= 0, snap_m / (spd / 3.6), np.nan)

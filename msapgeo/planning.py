@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from msapgeo.locations import (
     EXACT_MAX_VARIABLES,
+    MODEL_LABELS,
     OBJECTIVE_UNITS,
     UNREACHABLE_MIN,
     CandidateMatrix,
@@ -32,6 +33,7 @@ from msapgeo.whatif import (
 
 __all__ = [
     "EXACT_MAX_VARIABLES",
+    "MODEL_LABELS",
     "OBJECTIVE_UNITS",
     "UNREACHABLE_MIN",
     "CandidateMatrix",

@@ -31,6 +31,7 @@ from msapgeo import datasets, settings
 from msapgeo.dem import DEM, estimate_mountain
 from msapgeo.diagnostic import select_sites
 from msapgeo.errors import InputError
+from msapgeo.fr import fr_number
 from msapgeo.graph import RoutingGraph
 from msapgeo.network import OSMFeatures, read_features
 from msapgeo.pipeline import covered_by_graph, demo_places, load_graph, place_territories
@@ -56,6 +57,9 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "site2_id",
     "time2_min",
 )
+
+#: Exclusion reason of a site outside the extract's road network.
+BEYOND_EXTRACT = "au-delà du réseau routier de l'extrait"
 
 #: Sites farther than this from the territory (straight line, km) are not considered.
 SITE_SEARCH_KM = 60.0
@@ -412,9 +416,8 @@ def sites_near(
         for i in np.flatnonzero(~inside):
             if excl[i] is None:
                 excl[i] = (
-                    "beyond the road network of the extract "
-                    f"({s['dist_to_territory_km'].iloc[i]:.1f} km from the territory, "
-                    "straight line): not routed"
+                    f"{BEYOND_EXTRACT} ({fr_number(s['dist_to_territory_km'].iloc[i], 1)} km "
+                    "du territoire à vol d'oiseau) : non calculé"
                 )
         s["exclusion"] = pd.Series(excl, index=s.index, dtype="string")
     return s.reset_index(drop=True)

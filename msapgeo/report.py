@@ -245,6 +245,23 @@ _FR_EXTRA: dict[str, str] = {
     "point_note": "correction du point",
     "threshold_min": "seuil (min)",
     "note": "note",
+    "key": "clé",
+    "counted": "compté en",
+    "points": "points",
+    "model": "modèle (code)",
+    "model_label": "modèle",
+    "objective": "objectif",
+    "objective_unit": "unité de l'objectif",
+    "chosen": "sites choisis (identifiants)",
+    "chosen_names": "sites choisis",
+    "already_covered_population": "déjà couverts (hab.)",
+    "already_covered_origins": "origines déjà couvertes",
+    "gain_population": "gain (hab.)",
+    "method": "méthode",
+    "gap_pct": "écart à la borne (%)",
+    "bound": "borne (relaxation)",
+    "indicator": "indicateur",
+    "minutes": "minutes",
 }
 
 
@@ -278,6 +295,22 @@ FR_SHEETS: dict[str, str] = {
 }
 
 
+#: French labels of the categorical values of the workbook's columns (the CSV and the
+#: GeoPackage keep the codes, for scripts).
+FR_VALUES: dict[str, dict[str, str]] = {
+    "role": {"principal": "principal", "antenna": "antenne", "itinerant": "itinérant"},
+    "hours_status": {
+        "ok": "24 h ou plus",
+        "under 24 h": "moins de 24 h",
+        "none published": "non publiés",
+        "malformed": "illisibles",
+    },
+    "density_class": {"rural": "rural", "urban": "urbain", "unknown": "inconnue"},
+    "mountain": {"yes": "oui", "no": "non", "unknown": "inconnu"},
+    "rural_aav": {"yes": "oui", "no": "non", "unknown": "inconnu"},
+}
+
+
 def _excel(path: Path, sheets: dict[str, pd.DataFrame], *, french: bool = True) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -295,6 +328,9 @@ def _excel(path: Path, sheets: dict[str, pd.DataFrame], *, french: bool = True) 
                     )
                 elif not pd.api.types.is_numeric_dtype(d[c]):
                     d[c] = d[c].astype(object).where(d[c].notna(), None)
+                    if french and c in FR_VALUES:
+                        labels = FR_VALUES[str(c)]
+                        d[c] = d[c].map(lambda v, lab=labels: lab.get(v, v) if v else v)
             if french:
                 d.columns = [fr_header(str(c)) for c in d.columns]
             d.to_excel(xw, sheet_name=name, index=False)

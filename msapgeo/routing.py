@@ -59,6 +59,9 @@ class _Problem:
         return self.n + np.arange(len(self.s_rows))
 
 
+#: Exclusion reason of an origin from which no site can be reached by road.
+UNREACHABLE = "aucun site accessible par la route depuis ce point"
+
 #: Identifier columns looked for, in order, when none is named: sites and origins have
 #: their own rules, so that a nearest-site result (whose ``site_id`` is each origin's
 #: nearest site) keeps its own labels when routed again as origins.
@@ -296,7 +299,7 @@ def nearest_site(
         site2[P.o_rows[ok2]] = P.site_ids[lab2[P.o_node[ok2]] - P.n]
     excl = out["exclusion"].astype("string")
     unreachable = P.o_rows[~reach]
-    excl.iloc[unreachable] = "no site reachable by road from this origin"
+    excl.iloc[unreachable] = UNREACHABLE
     out["site_id"] = site
     out["time_min"] = time_s / 60.0
     out["dist_km"] = dist_m / 1000.0

@@ -148,7 +148,7 @@ def test_access_bad_inputs(
     )
     excl = pd.read_csv(out / "exclusions.csv", sep=";")
     assert excl["id"].tolist() == ["paris"]
-    assert excl["reason"].iloc[0].startswith("too far from the road network")
+    assert excl["reason"].iloc[0].startswith("trop loin du réseau routier")
 
 
 def test_diagnose_without_extract_names_the_file(

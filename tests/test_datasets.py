@@ -145,7 +145,7 @@ def test_france_services_without_coordinates_are_reported(tmp_path: Path, mirror
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
     fs = datasets.load_france_services(path=f)
     assert fs["exclusion"].notna().sum() == 1
-    assert fs["exclusion"].iloc[1] == "no usable coordinates in fs.csv row 3"
+    assert fs["exclusion"].iloc[1] == "pas de coordonnées utilisables dans fs.csv, ligne 3"
     assert fs.geometry.iloc[1] is None
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")

@@ -25,7 +25,7 @@ from msapgeo.indicators import (
 )
 from msapgeo.network import graph_from_osm
 from msapgeo.pipeline import departement_inputs
-from msapgeo.routing import od_matrix
+from msapgeo.routing import UNREACHABLE, od_matrix
 from tests.synthetic_network import NAME, write_synthetic_osm
 
 
@@ -73,7 +73,7 @@ def test_buses_are_reported_apart(diag: Diagnostic) -> None:
     s = diag.sites
     bus = s[s["role"] == "itinerant"]
     assert len(bus) > 0
-    assert bus["exclusion"].str.startswith("itinerant service (bus)").all()
+    assert bus["exclusion"].str.startswith("service itinérant (bus)").all()
     assert not diag.communes["site_id"].isin(bus["site_id"]).any()
     ex = diag.exclusions
     assert set(bus["site_id"]) <= set(ex.loc[ex["kind"] == "site", "id"])
@@ -189,8 +189,8 @@ def test_an_excluded_commune_is_never_a_gap() -> None:
             "exclusion": pd.array(
                 [
                     pd.NA,
-                    "too far from the road network (1,622 m > 1,500 m)",
-                    "no site reachable by road from this origin",
+                    "trop loin du réseau routier (1\u202f622 m > 1\u202f500 m)",
+                    UNREACHABLE,
                 ],
                 dtype="string",
             ),

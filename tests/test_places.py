@@ -43,8 +43,8 @@ def test_snap_measures_the_offnetwork_leg(andorra_graph: RoutingGraph) -> None:
         s.loc[1, "snap_m"] / (settings.offnetwork_speed_kmh / 3.6)
     )
     assert s.loc[2, "node_osmid"] == -1
-    assert s.loc[2, "exclusion"].startswith("too far from the road network")
-    assert s.loc[3, "exclusion"] == "no coordinates"
+    assert s.loc[2, "exclusion"].startswith("trop loin du réseau routier")
+    assert s.loc[3, "exclusion"] == "pas de coordonnées"
     # every snapped vertex lies in the largest strongly connected component
     assert g.vx_in_lscc[np.isin(g.vx_osmid, s["node_osmid"][s["node_osmid"] >= 0])].all()
 
@@ -55,7 +55,7 @@ def test_snap_tolerance_is_a_parameter(andorra_graph: RoutingGraph) -> None:
     pts = gpd.GeoDataFrame(
         geometry=gpd.points_from_xy([g.vx_lon[i] + 0.01], [g.vx_lat[i]]), crs="EPSG:4326"
     )
-    assert snap(g, pts, tolerance_m=1)["exclusion"].iloc[0].startswith("too far")
+    assert snap(g, pts, tolerance_m=1)["exclusion"].iloc[0].startswith("trop loin")
     assert snap(g, pts, tolerance_m=5_000)["exclusion"].isna().iloc[0]
 
 
@@ -65,7 +65,10 @@ def test_read_points_csv(tmp_path: Path) -> None:
     pts = read_points(f)
     assert list(pts["id"]) == ["a", "b", "c"]
     assert pts.geometry.iloc[0].x == pytest.approx(1.52)
-    assert pts["exclusion"].iloc[1] == "no usable coordinates in sites.csv row 3 (lon, lat)"
+    assert (
+        pts["exclusion"].iloc[1]
+        == "pas de coordonnées utilisables dans sites.csv, ligne 3 (lon, lat)"
+    )
     assert pts["exclusion"].isna().sum() == 2
 
 

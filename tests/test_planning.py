@@ -60,8 +60,9 @@ def test_evaluate_a_new_site_at_a_commune(region: tuple) -> None:
     c = ev.communes[both]
     assert (c["time_after_min"] <= c["time_before_min"] + 1e-9).all()
     assert ev.communes["changes_site"].sum() >= 1
-    s = ev.summary.set_index("indicator")
-    assert s.loc["communes changing nearest site", "communes"] == ev.communes["changes_site"].sum()
+    s = ev.summary.set_index("key")
+    assert s.loc["changing_site", "communes"] == ev.communes["changes_site"].sum()
+    assert s.loc["changing_site", "indicator"] == "origines qui changent de site le plus proche"
 
 
 def test_evaluate_closing_a_site(region: tuple) -> None:
@@ -262,4 +263,5 @@ def test_optimise_rows_say_what_they_count(region: tuple) -> None:
     assert mc["already_covered_origins"] == int(cov.sum())
     assert mc["gain_population"] == mc["objective"] - mc["already_covered_population"]
     assert mc["chosen_names"] == names[mc["chosen"]]
-    assert mc["objective_unit"].startswith("inhabitants covered")
+    assert mc["objective_unit"].startswith("habitants couverts")
+    assert mc["model_label"] == "couverture maximale"

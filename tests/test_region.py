@@ -50,9 +50,9 @@ def test_the_14_communes_and_their_inputs(region: Region) -> None:
     # listed with their reason and straight-line distance, never dropped
     routable = region.sites[region.sites["exclusion"].isna()]
     assert {"fs434", "fs829"} <= set(routable["site_id"])
-    beyond = region.sites[region.sites["exclusion"].astype(str).str.startswith("beyond")]
+    beyond = region.sites[region.sites["exclusion"].astype(str).str.startswith("au-delà")]
     assert len(beyond) > 10
-    assert beyond["exclusion"].str.contains("km from the territory").all()
+    assert beyond["exclusion"].str.contains("km du territoire à vol d'oiseau").all()
 
 
 def test_route_lengths_match_the_real_roads(region: Region) -> None:
@@ -97,7 +97,7 @@ def test_every_commune_has_a_time_or_a_reason(demo_out: Path) -> None:
     assert set(communes["rural_aav"]) <= {"yes", "no"}
     assert communes["cateaav_label"].notna().all()
     ex = pd.read_csv(demo_out / "exclusions.csv", sep=";")
-    assert ex["reason"].str.contains("beyond the road network").any()
+    assert ex["reason"].str.contains("au-delà du réseau routier").any()
 
 
 def test_demo_planning_and_winter_outputs(demo_out: Path) -> None:

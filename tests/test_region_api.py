@@ -60,6 +60,7 @@ def test_one_comparison_type_with_one_sign(region: mg.Region, tmp_path: Path) ->
     assert (winter.communes["delta_min"].dropna() >= -1e-9).all()
     assert (opening.communes["delta_min"].dropna() <= 1e-9).all()
     assert list(winter.summary.columns) == list(opening.summary.columns) == [
+        "key",
         "indicator",
         "population",
         "minutes",

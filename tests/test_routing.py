@@ -153,7 +153,7 @@ def test_unreachable_gives_nan_and_reason() -> None:
     assert res["dist_km"].iloc[0] == pytest.approx(0.2)
     assert np.isnan(res["time_min"].iloc[1])
     assert not res["reachable"].iloc[1]
-    assert "no site reachable" in res["exclusion"].iloc[1]
+    assert "aucun site accessible" in res["exclusion"].iloc[1]
     assert res["time_min"].iloc[2] == 0.0
     assert pd.isna(res["site_id"].iloc[1])
 
