@@ -52,7 +52,6 @@ class Source:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-
 def _read(name: str) -> str:
     return resources.files("msapgeo.data").joinpath(name).read_text("utf-8")
 

@@ -29,6 +29,7 @@ from msapgeo.diagnostic import (
 from msapgeo.errors import InputError, MsapgeoError
 from msapgeo.fileio import OutputFolder, check_output_folder
 from msapgeo.graph import RoutingGraph
+from msapgeo.i18n import t as t_
 from msapgeo.indicators import load_mountain_list
 from msapgeo.pipeline import (
     AccessResult,
@@ -147,8 +148,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--csv-format",
         choices=CSV_FORMATS,
+        default=None,
+        help="CSV layout: fr (; and decimal comma, for French Excel) or machine "
+        "(default fr; machine with --lang en)",
+    )
+    p.add_argument(
+        "--lang",
+        choices=("fr", "en"),
         default="fr",
-        help="CSV layout: fr (; and decimal comma, for French Excel) or machine (default fr)",
+        help="language of the outputs: labels, headers, legends, report (default fr)",
     )
     p.add_argument(
         "--tolerance-m",
@@ -408,10 +416,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SETTINGS = ("snap_tolerance_m", "offnetwork_speed_kmh", "progress", "profile", "output_crs")
+_SETTINGS = (
+    "snap_tolerance_m",
+    "offnetwork_speed_kmh",
+    "progress",
+    "profile",
+    "output_crs",
+    "language",
+    "network_type",
+)
 
 
 def _apply_settings(args: argparse.Namespace) -> None:
+    lang = getattr(args, "lang", None) or "fr"
+    settings.language = lang
+    if hasattr(args, "csv_format") and args.csv_format is None:
+        args.csv_format = "machine" if lang == "en" else "fr"
     if getattr(args, "tolerance_m", None) is not None:
         settings.snap_tolerance_m = args.tolerance_m
     if getattr(args, "offnetwork_kmh", None) is not None:
@@ -759,7 +779,7 @@ def _region(args: argparse.Namespace) -> Region:
     else:
         region = load_region("andorra", profile=args.profile, dem=dem, progress=settings.progress)
     region.sites = region.candidates["townhalls"]
-    region.label += " ; les mairies tiennent lieu de France services"
+    region.label += t_(" ; les mairies tiennent lieu de France services")
     return region
 
 

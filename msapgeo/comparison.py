@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from msapgeo.fr import fr_number
+from msapgeo.i18n import english
+from msapgeo.i18n import t as t_
 
 
 def change_summary(
@@ -57,7 +59,7 @@ def change_summary(
             rows.append(
                 {
                     "key": f"{key}_{th:g}min",
-                    "indicator": f"{label} {th:g} min",
+                    "indicator": f"{t_(label)} {th:g} min",
                     "population": float(pop[sel].sum()),
                     "minutes": nan,
                     "communes": int(sel.sum()),
@@ -85,56 +87,56 @@ def change_summary(
     rows += [
         {
             "key": "mean_time_before",
-            "indicator": "temps moyen pondéré par la population, avant",
+            "indicator": t_("temps moyen pondéré par la population, avant"),
             "population": counted,
             "minutes": mb,
             "communes": int(known.sum()),
         },
         {
             "key": "mean_time_after",
-            "indicator": "temps moyen pondéré par la population, après",
+            "indicator": t_("temps moyen pondéré par la population, après"),
             "population": counted,
             "minutes": ma,
             "communes": int(known.sum()),
         },
         {
             "key": "mean_time_change",
-            "indicator": "évolution du temps moyen pondéré (après − avant)",
+            "indicator": t_("évolution du temps moyen pondéré (après − avant)"),
             "population": counted,
             "minutes": ma - mb,
             "communes": int(known.sum()),
         },
         {
             "key": "gainers",
-            "indicator": "habitants qui gagnent du temps : leur gain moyen",
+            "indicator": t_("habitants qui gagnent du temps : leur gain moyen"),
             "population": float(pop[gainers].sum()),
             "minutes": mean(gainers),
             "communes": int(gainers.sum()),
         },
         {
             "key": "losers",
-            "indicator": "habitants qui perdent du temps : leur perte moyenne",
+            "indicator": t_("habitants qui perdent du temps : leur perte moyenne"),
             "population": float(pop[losers].sum()),
             "minutes": -mean(losers),
             "communes": int(losers.sum()),
         },
         {
             "key": "changing_site",
-            "indicator": "origines qui changent de site le plus proche",
+            "indicator": t_("origines qui changent de site le plus proche"),
             "population": float(pop[changes].sum()),
             "minutes": nan,
             "communes": int(changes.sum()),
         },
         {
             "key": "losing_access",
-            "indicator": "origines qui perdent l'accès à tout site",
+            "indicator": t_("origines qui perdent l'accès à tout site"),
             "population": float(pop[lose].sum()),
             "minutes": nan,
             "communes": int(lose.sum()),
         },
         {
             "key": "gaining_access",
-            "indicator": "origines qui retrouvent l'accès à un site",
+            "indicator": t_("origines qui retrouvent l'accès à un site"),
             "population": float(pop[gain].sum()),
             "minutes": nan,
             "communes": int(gain.sum()),
@@ -191,7 +193,7 @@ class Comparison:
             before = c.assign(time_min=c["time_before_min"])
             after = c.assign(time_min=c["time_after_min"])
         if self.closed_roads is not None:
-            kwargs.setdefault("title", "Fermeture : temps avant et après")
+            kwargs.setdefault("title", t_("Fermeture : temps avant et après"))
         return before_after_map(
             before,
             after,
@@ -208,13 +210,20 @@ class Comparison:
             row = s.loc[key]
             if row["population"] > 0:
                 n, m = fr_number(row["population"]), fr_number(row["minutes"], 1)
-                parts.append(f"{n} habitants {verb} en moyenne {m} min")
+                parts.append(t_("{n} habitants {verb} en moyenne {m} min", n=n, verb=t_(verb), m=m))
         lose = s.loc["losing_access"]
         if lose["communes"]:
             n = fr_number(lose["population"])
-            parts.append(f"{int(lose['communes'])} origine(s), {n} habitants, perdent tout accès")
+            parts.append(
+                t_(
+                    "{k} origine(s), {n} habitants, perdent tout accès",
+                    k=int(lose["communes"]),
+                    n=n,
+                )
+            )
+        sep = "; " if english() else " ; "
         return (
-            (" ; ".join(parts) + ".") if parts else "Aucun habitant ne gagne ni ne perd de temps."
+            (sep.join(parts) + ".") if parts else t_("Aucun habitant ne gagne ni ne perd de temps.")
         )
 
     def to_excel(self, path: str | Path) -> Path:

@@ -20,6 +20,8 @@ from msapgeo.errors import InputError
 from msapgeo.fr import fr_number
 from msapgeo.graph import RoutingGraph
 from msapgeo.hours import parse_site_hours
+from msapgeo.i18n import EN
+from msapgeo.i18n import t as t_
 from msapgeo.indicators import (
     GAP_THRESHOLDS,
     aggregate,
@@ -122,13 +124,15 @@ def select_sites(
     )
     # the reasons this function gives are its own: a second call with other options
     # takes them back (a region's sites are selected once with the defaults)
-    own = np.isin(excl.astype(str), [BUS_REASON, ANTENNA_REASON])
+    own = np.isin(
+        excl.astype(str), [BUS_REASON, ANTENNA_REASON, EN[BUS_REASON], EN[ANTENNA_REASON]]
+    )
     excl[own] = None
     free = pd.isna(excl)
     if not include_buses:
-        excl[bus & free] = BUS_REASON
+        excl[bus & free] = t_(BUS_REASON)
     if not include_antennas:
-        excl[ant & ~bus & free] = ANTENNA_REASON
+        excl[ant & ~bus & free] = t_(ANTENNA_REASON)
     out["exclusion"] = pd.Series(excl, index=out.index, dtype="string")
     return out
 
@@ -214,7 +218,7 @@ def run_diagnostic(
             exclusions_table(commune=res.origins, site=routed),
             pd.DataFrame(
                 {
-                    "kind": "horaires d'ouverture",
+                    "kind": t_("horaires d'ouverture"),
                     "id": issues["site_id"],
                     "name": issues["name"],
                     "reason": issues["day"] + " = " + issues["value"] + ": " + issues["reason"],
@@ -327,10 +331,16 @@ def add_people(
     methods = routed.groupby("insee_com")["origin_method"].first().value_counts().to_dict()
     diag.points, diag.people, diag.people_epci = routed, people, epci
     diag.notes.append(
-        f"tous les habitants : {fr_number(len(routed))} points de population ("
-        + ", ".join(f"{n} communes par {m}" for m, n in methods.items())
-        + f") ; {int(lost.sum())} points ({fr_number(routed.loc[lost, 'population'].sum())} "
-        "habitants) sont trop loin d'une route et ne sont pas calculés"
+        t_(
+            "tous les habitants : {n} points de population ({how}) ; {k} points ({p} "
+            "habitants) sont trop loin d'une route et ne sont pas calculés",
+            n=fr_number(len(routed)),
+            how=", ".join(
+                t_("{n} communes par {m}", n=n, m=t_(str(m))) for m, n in methods.items()
+            ),
+            k=int(lost.sum()),
+            p=fr_number(routed.loc[lost, "population"].sum()),
+        )
     )
     return diag
 
@@ -347,24 +357,32 @@ def speed_notes(graph: RoutingGraph, routes: pd.DataFrame | None = None) -> list
         "insee": "modèle Métric de l'INSEE (heures creuses)",
     }.get(str(profile), str(profile))
     share = graph.meta.get("maxspeed_tagged_share")
-    out = [f"profil de vitesse « {profile} » : {what}"]
+    out = [t_("profil de vitesse « {p} » : {what}", p=profile, what=t_(what))]
     if share is not None:
         if share <= 0:
             out.append(
-                "le réseau ne porte aucune limitation de vitesse (maxspeed) : toutes les "
-                "vitesses sont des valeurs par défaut selon la classe de route"
+                t_(
+                    "le réseau ne porte aucune limitation de vitesse (maxspeed) : toutes les "
+                    "vitesses sont des valeurs par défaut selon la classe de route"
+                )
             )
         else:
             out.append(
-                f"{100 * share:.0f} % de la longueur du réseau porte une limitation de vitesse "
-                "(maxspeed) ; le reste suit les valeurs par défaut de sa classe de route"
+                t_(
+                    "{s} % de la longueur du réseau porte une limitation de vitesse (maxspeed) "
+                    "; le reste suit les valeurs par défaut de sa classe de route",
+                    s=fr_number(100 * share, 0),
+                )
             )
     run = route_default_share(routes) if routes is not None else None
     if run is not None:
         out.append(
-            f"sur les trajets calculés (vers le site le plus proche), {fr_number(100 * run, 0)} % "
-            "des kilomètres parcourus le sont à une vitesse par défaut de la classe de route, "
-            "et non à une limitation de vitesse étiquetée"
+            t_(
+                "sur les trajets calculés (vers le site le plus proche), {s} % des kilomètres "
+                "parcourus le sont à une vitesse par défaut de la classe de route, et non à une "
+                "limitation de vitesse étiquetée",
+                s=fr_number(100 * run, 0),
+            )
         )
     return out
 
@@ -380,31 +398,40 @@ def _notes(
     unknown_pop = int(communes["population"].isna().sum())
     if unknown_pop:
         notes.append(
-            f"{unknown_pop} des {len(communes)} communes n'ont pas de population connue : "
-            "elles restent dans les tableaux et les cartes mais hors de tout chiffre de "
-            "population"
+            t_(
+                "{k} des {n} communes n'ont pas de population connue : elles restent dans les "
+                "tableaux et les cartes mais hors de tout chiffre de population",
+                k=unknown_pop,
+                n=len(communes),
+            )
         )
     if density is None:
         notes.append(
-            "pas de grille de densité fournie : la classe de densité est « unknown » pour "
-            "chaque commune"
+            t_(
+                "pas de grille de densité fournie : la classe de densité est « unknown » pour "
+                "chaque commune"
+            )
         )
     elif (communes["density_class"] == "unknown").any():
         n = int((communes["density_class"] == "unknown").sum())
-        notes.append(f"{n} communes absentes de la grille de densité (« unknown »)")
+        notes.append(t_("{n} communes absentes de la grille de densité (« unknown »)", n=n))
     if (
         mountain is not None
         and "mountain_source" in mountain.columns
         and (mountain["mountain_source"].astype(str).str.startswith("estimated (DEM)").any())
     ):
         notes.append(
-            "zone de montagne estimée par le MNT selon les seuils de la loi Montagne (700 m, "
-            "pentes de 20 %, ou 500 m et 15 %) : une estimation, pas la liste officielle"
+            t_(
+                "zone de montagne estimée par le MNT selon les seuils de la loi Montagne (700 m, "
+                "pentes de 20 %, ou 500 m et 15 %) : une estimation, pas la liste officielle"
+            )
         )
     if mountain is None:
         notes.append(
-            "pas de classement en zone de montagne fourni : l'indicateur montagne est "
-            "« unknown », jamais deviné"
+            t_(
+                "pas de classement en zone de montagne fourni : l'indicateur montagne est "
+                "« unknown », jamais deviné"
+            )
         )
     if supply_note:
         notes.append(supply_note)
@@ -412,7 +439,10 @@ def _notes(
         n_bus = int((sites["role"] == "itinerant").sum())
         if n_bus:
             notes.append(
-                f"{n_bus} services itinérants (bus) listés à part, non calculés comme sites fixes"
+                t_(
+                    "{n} services itinérants (bus) listés à part, non calculés comme sites fixes",
+                    n=n_bus,
+                )
             )
     return notes
 

@@ -8,7 +8,8 @@ from typing import Any
 
 
 def fr_number(value: Any, decimals: int = 0, unit: str = "") -> str:
-    """A number the French way; ``—`` when missing or not a number.
+    """A number the French way (the English way when :data:`msapgeo.settings.language`
+    is ``"en"``: ``24,678``, ``1.5 km``); ``—`` when missing or not a number.
 
     Examples
     --------
@@ -23,5 +24,9 @@ def fr_number(value: Any, decimals: int = 0, unit: str = "") -> str:
         return "—"
     if not math.isfinite(v):
         return "—"
-    text = f"{v:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+    from msapgeo import settings
+
+    text = f"{v:,.{decimals}f}"
+    if settings.language != "en":
+        text = text.replace(",", "\u202f").replace(".", ",")
     return f"{text}\u00a0{unit}" if unit else text

@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 
 from msapgeo.errors import InputError
-from msapgeo.routing import UNREACHABLE
+from msapgeo.i18n import t as t_
+from msapgeo.routing import is_unreachable
 
 DENSITY_LABELS: dict[int, str] = {
     1: "Grands centres urbains",
@@ -146,7 +147,7 @@ def site_supply(sites: pd.DataFrame) -> tuple[np.ndarray, str | None]:
         wh = pd.to_numeric(sites["weekly_hours"], errors="coerce")
         if wh.notna().any():
             return wh.fillna(0).to_numpy(float), None
-    note = "aucun site ne publie ses horaires : le 2SFCA compte chaque site pour une offre de 1"
+    note = t_("aucun site ne publie ses horaires : le 2SFCA compte chaque site pour une offre de 1")
     return np.ones(len(sites)), note
 
 
@@ -295,7 +296,7 @@ def commune_indicators(
         if "exclusion" in access.columns
         else pd.Series(pd.NA, index=access.index, dtype="string")
     )
-    unreachable = (excl == UNREACHABLE).fillna(False).to_numpy(bool)
+    unreachable = is_unreachable(excl).to_numpy(bool)
     excluded = excl.notna().to_numpy() & ~unreachable
     out["excluded"] = excluded
     for th in thresholds:

@@ -33,6 +33,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
+from msapgeo.i18n import t as t_
 from msapgeo.places import ensure_snapped
 from msapgeo.routing import nearest_site, od_matrix
 
@@ -40,8 +41,6 @@ from msapgeo.routing import nearest_site, od_matrix
 UNREACHABLE_MIN = 1_000.0
 #: Largest number of p-median assignment variables solved exactly by default.
 EXACT_MAX_VARIABLES = 2_000_000
-
-
 
 
 @dataclass
@@ -506,8 +505,8 @@ def optimise(
     for k in ks:
         rows.append(p_median(m, k, method=method).as_row())
     out = pd.DataFrame(rows)
-    out.insert(1, "model_label", out["model"].map(MODEL_LABELS))
-    out["objective_unit"] = out["model"].map(OBJECTIVE_UNITS)
+    out.insert(1, "model_label", [t_(MODEL_LABELS[x]) for x in out["model"]])
+    out["objective_unit"] = [t_(OBJECTIVE_UNITS[x]) for x in out["model"]]
     base = {}
     for th in thresholds:
         cov = (

@@ -47,9 +47,11 @@ from folium.map import Layer
 from folium.template import Template
 
 from msapgeo import settings
+from msapgeo.errors import InputError
 from msapgeo.escape import html_text, script_json
 from msapgeo.fileio import atomic_write_text
 from msapgeo.fr import fr_number
+from msapgeo.i18n import t as t_
 
 #: Colours of the time classes, from near to far, then unreachable.
 CLASS_COLOURS: tuple[str, ...] = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7b3294")
@@ -85,7 +87,7 @@ def time_class_labels(thresholds: Sequence[float]) -> list[str]:
     """Labels of the classes cut at the thresholds (minutes)."""
     t = list(thresholds)
     labels = [f"< {t[0]:g} min"]
-    labels += [f"{a:g} à {b:g} min" for a, b in pairwise(t)]
+    labels += [t_("{a} à {b} min", a=f"{a:g}", b=f"{b:g}") for a, b in pairwise(t)]
     labels.append(f"≥ {t[-1]:g} min")
     return labels
 
@@ -419,13 +421,18 @@ def _site_details(row: pd.Series, key: str, suffix: str) -> list[list[str]]:
     """Type, address and weekly opening of the nearest (``site``) or second (``site2``)
     site, as popup rows."""
     out = []
-    for col, label in (("type", "Type"), ("address", "Adresse")):
+    for col, label in (("type", t_("Type")), ("address", t_("Adresse"))):
         value = row.get(f"{key}_{col}")
         if value is not None and pd.notna(value) and str(value).strip():
-            out.append([label + suffix, _text(value)])
+            out.append([label + t_(suffix) if suffix else label, _text(value)])
     hours = row.get(f"{key}_hours_week")
     if hours is not None and pd.notna(hours):
-        out.append(["Ouverture" + suffix, fr_number(hours, 1, "h par semaine")])
+        out.append(
+            [
+                t_("Ouverture") + (t_(suffix) if suffix else ""),
+                fr_number(hours, 1, t_("h par semaine")),
+            ]
+        )
     return out
 
 
@@ -433,20 +440,20 @@ def _origin_popup(name_col: str | None) -> Callable[[pd.Series], list[list[str]]
     def rows(row: pd.Series) -> list[list[str]]:
         out = [[_text(row[name_col]) if name_col else _text(row.get("id"))]]
         if "insee_com" in row and pd.notna(row["insee_com"]):
-            out.append(["Code commune", _text(row["insee_com"])])
+            out.append([t_("Code commune"), _text(row["insee_com"])])
         if pd.notna(row.get("time_min")):
-            out.append(["Temps", _time_text(row["time_min"])])
+            out.append([t_("Temps"), _time_text(row["time_min"])])
             if "dist_km" in row:
-                out.append(["Distance", fr_number(row.get("dist_km"), 1, "km")])
+                out.append([t_("Distance"), fr_number(row.get("dist_km"), 1, "km")])
             site = row.get("site_name", row.get("site_id"))
-            out.append(["Site le plus proche", _text(site)])
+            out.append([t_("Site le plus proche"), _text(site)])
             out += _site_details(row, "site", "")
             if pd.notna(row.get("time2_min")):
                 site2 = row.get("site2_name", row.get("site2_id"))
-                out.append(["2e site", f"{_text(site2)} ({_time_text(row['time2_min'])})"])
+                out.append([t_("2e site"), f"{_text(site2)} ({_time_text(row['time2_min'])})"])
                 out += _site_details(row, "site2", " (2e site)")
         if "population" in row and pd.notna(row["population"]):
-            out.append(["Population", fr_number(row["population"], 0, "hab.")])
+            out.append([t_("Population"), fr_number(row["population"], 0, t_("hab."))])
         if pd.notna(row.get("exclusion")):
             out.append(["Exclu", _text(row["exclusion"])])
         return out
@@ -460,18 +467,18 @@ def _site_popup(row: pd.Series) -> list[list[str]]:
     for key, label in (
         ("type_fs", "Type"),
         ("format_fs", "Format"),
-        ("role", "Rôle"),
-        ("adresse", "Adresse"),
-        ("address", "Adresse"),
+        ("role", t_("Rôle")),
+        ("adresse", t_("Adresse")),
+        ("address", t_("Adresse")),
     ):
         if key in row and pd.notna(row[key]):
             out.append([label, _text(row[key])])
     for d in ("h_lundi", "h_mardi", "h_mercredi", "h_jeudi", "h_vendredi", "h_samedi"):
         if d in row:
             v = row[d]
-            out.append([d[2:].capitalize(), _text(v) if pd.notna(v) and str(v) else "fermé"])
+            out.append([d[2:].capitalize(), _text(v) if pd.notna(v) and str(v) else t_("fermé")])
     if "weekly_hours" in row and pd.notna(row["weekly_hours"]):
-        out.append(["Ouverture hebdomadaire", fr_number(row["weekly_hours"], 1, "h")])
+        out.append([t_("Ouverture hebdomadaire"), fr_number(row["weekly_hours"], 1, "h")])
     if "exclusion" in row and pd.notna(row["exclusion"]):
         out.append(["Exclu", _text(row["exclusion"])])
     return out
@@ -506,7 +513,7 @@ def _clean(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _new_map(bounds_from: gpd.GeoSeries) -> Map:
     m = Map(tiles=None, control_scale=False, prefer_canvas=False)  # metric scale: MAP_JS
     folium.TileLayer(
-        "OpenStreetMap", name="Fond OpenStreetMap (en ligne)", show=False, overlay=False
+        "OpenStreetMap", name=t_("Fond OpenStreetMap (en ligne)"), show=False, overlay=False
     ).add_to(m)
     ok = bounds_from[bounds_from.notna() & ~bounds_from.is_empty]
     if len(ok):
@@ -527,11 +534,13 @@ def _add_base(
         if len(o):
             DataLayer(
                 _features(o.assign(geometry=o.geometry.boundary)),
-                name="Limites communales",
+                name=t_("Limites communales"),
                 interactive=False,
                 style={"color": OUTLINE_COLOUR, "weight": 0.8, "opacity": 0.8},
             ).add_to(m)
-            items.append({"label": "limite communale", "shape": "line", "stroke": OUTLINE_COLOUR})
+            items.append(
+                {"label": t_("limite communale"), "shape": "line", "stroke": OUTLINE_COLOUR}
+            )
     if edges is not None and len(edges):
         e = edges[edges["highway"].isin(BASE_ROAD_CLASSES)] if "highway" in edges else edges
         e = _clean(e)
@@ -539,11 +548,11 @@ def _add_base(
             e = e.assign(geometry=e.geometry.simplify(0.0001))
             DataLayer(
                 _features(e[["geometry"]]),
-                name="Routes principales",
+                name=t_("Routes principales"),
                 interactive=False,
                 style={"color": ROAD_COLOUR, "weight": 1.5, "opacity": 0.8},
             ).add_to(m)
-            items.append({"label": "route principale", "shape": "line", "stroke": ROAD_COLOUR})
+            items.append({"label": t_("route principale"), "shape": "line", "stroke": ROAD_COLOUR})
     return items
 
 
@@ -561,9 +570,9 @@ def _finish(
             "legend_title": legend_title,
             "items": items,
             "notes": list(notes),
-            "sources": "© contributeurs OpenStreetMap (ODbL), ANCT, INSEE",
-            "search_placeholder": "Rechercher une commune, un site…",
-            "search_none": "Aucun résultat",
+            "sources": t_("© contributeurs OpenStreetMap (ODbL), ANCT, INSEE"),
+            "search_placeholder": t_("Rechercher une commune, un site…"),
+            "search_none": t_("Aucun résultat"),
         }
     ).add_to(m)
     return m
@@ -634,8 +643,12 @@ def _origin_layer(
         cells = aggregate_points(o)
         side = float(cells["cell_m"].iloc[0]) if len(cells) else 0.0
         notes.append(
-            f"{fr_number(len(o))} points regroupés en {fr_number(len(cells))} carrés de "
-            f"{side / 1000:g} km (médiane des temps)"
+            t_(
+                "{n} points regroupés en {c} carrés de {side} km (médiane des temps)",
+                n=fr_number(len(o)),
+                c=fr_number(len(cells)),
+                side=f"{side / 1000:g}",
+            )
         )
         cls = time_class(cells["time_min"], th)
         cells = cells.assign(_k=cls.to_numpy())
@@ -649,12 +662,13 @@ def _origin_layer(
                 "fillOpacity": 0.9,
             },
             tooltip=lambda r: (
-                f"{label_prefix}{int(r['n'])} points : médiane {_time_text(r['time_min'])}"
+                label_prefix
+                + t_("{n} points : médiane {t}", n=int(r["n"]), t=_time_text(r["time_min"]))
             ),
             popup=lambda r: [
                 [f"{int(r['n'])} points"],
-                ["Temps médian", _time_text(r["time_min"])],
-                ["Temps maximal", _time_text(r["time_max_min"])],
+                [t_("Temps médian"), _time_text(r["time_min"])],
+                [t_("Temps maximal"), _time_text(r["time_max_min"])],
                 ["Sans temps", str(int(r["n_no_time"]))],
             ],
         )
@@ -675,7 +689,7 @@ def _origin_layer(
                 label_prefix
                 + (_text(r[name_col]) if name_col else "")
                 + " : "
-                + (_time_text(r["time_min"]) if pd.notna(r["time_min"]) else "pas de temps")
+                + (_time_text(r["time_min"]) if pd.notna(r["time_min"]) else t_("pas de temps"))
             ),
             popup=_origin_popup(name_col),
             key=lambda r: " ".join(
@@ -691,7 +705,7 @@ def access_map(
     sites: gpd.GeoDataFrame,
     *,
     thresholds: Sequence[float] | None = None,
-    title: str = "Temps de route jusqu'au site le plus proche",
+    title: str | None = None,
     edges: gpd.GeoDataFrame | None = None,
     outlines: gpd.GeoDataFrame | None = None,
     notes: Sequence[str] = (),
@@ -721,18 +735,21 @@ def access_map(
         A folium map; write it with :func:`save_offline`.
     """
     th = list(thresholds or settings.thresholds_min)
+    title = title or t_("Temps de route jusqu'au site le plus proche")
     o = _clean(origins)
     m = _new_map(o.geometry if len(o) else _clean(sites).geometry)
     items = _add_base(m, edges, outlines)
-    more = _origin_layer(m, o, th, "Origines (classe de temps)")
-    DataLayer(_site_features(_clean(sites), SITE_COLOUR, "msapgeo-site"), name="Sites").add_to(m)
+    more = _origin_layer(m, o, th, t_("Origines (classe de temps)"))
+    DataLayer(_site_features(_clean(sites), SITE_COLOUR, "msapgeo-site"), name=t_("Sites")).add_to(
+        m
+    )
     items += [
         *_class_items(th),
-        {"label": "pas de temps (exclu)", "shape": "square", "fill": UNREACHABLE_COLOUR},
-        {"label": "site", "shape": "circle", "fill": SITE_COLOUR, "stroke": "#ffffff"},
-        {"label": "site exclu", "shape": "circle", "fill": EXCLUDED_SITE_COLOUR},
+        {"label": t_("pas de temps (exclu)"), "shape": "square", "fill": UNREACHABLE_COLOUR},
+        {"label": t_("site"), "shape": "circle", "fill": SITE_COLOUR, "stroke": "#ffffff"},
+        {"label": t_("site exclu"), "shape": "circle", "fill": EXCLUDED_SITE_COLOUR},
     ]
-    return _finish(m, title, "Temps de route", items, [*notes, *more])
+    return _finish(m, title, t_("Temps de route"), items, [*notes, *more])
 
 
 # ------------------------------------------------------------------------- hillshade
@@ -831,9 +848,14 @@ def _add_hillshade(m: Map, dem: Any, frame: gpd.GeoSeries) -> list[dict[str, Any
     if res is None:
         return []
     shade, bounds = res
-    HillshadeLayer(_png_data_uri(shade), bounds, "Relief (MNT)").add_to(m)
+    HillshadeLayer(_png_data_uri(shade), bounds, t_("Relief (MNT)")).add_to(m)
     return [
-        {"label": "relief ombré (MNT)", "shape": "square", "fill": "#8c8c8c", "stroke": "#8c8c8c"}
+        {
+            "label": t_("relief ombré (MNT)"),
+            "shape": "square",
+            "fill": "#8c8c8c",
+            "stroke": "#8c8c8c",
+        }
     ]
 
 
@@ -843,7 +865,7 @@ def diagnostic_map(
     *,
     thresholds: Sequence[float] | None = None,
     gap_threshold: float = 30.0,
-    title: str = "Temps d'accès à la France services la plus proche",
+    title: str | None = None,
     edges: gpd.GeoDataFrame | None = None,
     notes: Sequence[str] = (),
     points: gpd.GeoDataFrame | None = None,
@@ -865,6 +887,7 @@ def diagnostic_map(
     communes (no time) are grey and are not gap communes.
     """
     th = list(thresholds or settings.thresholds_min)
+    title = title or t_("Temps d'accès à la France services la plus proche")
     c = _clean(communes)
     labels = time_class_labels(th)
     colours = list(CLASS_COLOURS[: len(labels)])
@@ -891,12 +914,12 @@ def diagnostic_map(
         tooltip=lambda r: (
             (_text(r[name_col]) if name_col else "")
             + " : "
-            + (_time_text(r["time_min"]) if pd.notna(r["time_min"]) else "pas de temps")
+            + (_time_text(r["time_min"]) if pd.notna(r["time_min"]) else t_("pas de temps"))
         ),
         popup=_origin_popup(name_col),
         key=lambda r: " ".join(_text(r.get(x)) for x in (name_col, "insee_com") if x and x in r),
     )
-    DataLayer(feats, name="Communes (classe de temps)").add_to(m)
+    DataLayer(feats, name=t_("Communes (classe de temps)")).add_to(m)
     more: list[str] = []
     if isochrones is not None and len(isochrones):
         iso = _clean(isochrones)
@@ -910,30 +933,30 @@ def diagnostic_map(
                     "color": "#333333",
                     "weight": 0.5,
                 },
-                tooltip=lambda r: f"Isochrone : {r['label']}",
+                tooltip=lambda r: t_("Isochrone : {label}", label=r["label"]),
             ),
-            name="Isochrones (10, 20, 30 min)",
+            name=t_("Isochrones (10, 20, 30 min)"),
             show=False,
         ).add_to(m)
     if points is not None and len(points):
         more = _origin_layer(m, points, th, "Habitants (points de population)", show=False)
     DataLayer(
-        _site_features(_clean(sites), SITE_COLOUR, "msapgeo-site"), name="France services"
+        _site_features(_clean(sites), SITE_COLOUR, "msapgeo-site"), name=t_("France services")
     ).add_to(m)
     items += [
         *_class_items(th),
         {
-            "label": "pas de temps (exclue, non comptée)",
+            "label": t_("pas de temps (exclue, non comptée)"),
             "shape": "square",
             "fill": UNREACHABLE_COLOUR,
         },
         {
-            "label": f"commune à plus de {gap_threshold:g} min",
+            "label": t_("commune à plus de {t} min", t=f"{gap_threshold:g}"),
             "shape": "outline",
             "stroke": GAP_OUTLINE,
         },
         {"label": "France services", "shape": "circle", "fill": SITE_COLOUR, "stroke": "#ffffff"},
-        {"label": "site exclu (voir rapport)", "shape": "circle", "fill": EXCLUDED_SITE_COLOUR},
+        {"label": t_("site exclu (voir rapport)"), "shape": "circle", "fill": EXCLUDED_SITE_COLOUR},
     ]
     return _finish(m, title, "Temps de route", items, [*notes, *more])
 
@@ -945,7 +968,7 @@ def before_after_map(
     sites_after: gpd.GeoDataFrame,
     *,
     thresholds: Sequence[float] | None = None,
-    title: str = "Temps de route avant et après",
+    title: str | None = None,
     closed_roads: gpd.GeoDataFrame | None = None,
     edges: gpd.GeoDataFrame | None = None,
 ) -> Map:
@@ -955,43 +978,60 @@ def before_after_map(
     Sites present only after are drawn as new, present only before as closed; sites are
     matched on ``site_id``.
     """
+    for what, frame in (("before", before), ("after", after)):
+        if "time_min" not in frame.columns:
+            raise InputError(
+                f"before_after_map: the {what} origins have no 'time_min' column "
+                "(give nearest-site results, or a frame with time_min)"
+            )
     th = list(thresholds or settings.thresholds_min)
+    title = title or t_("Temps de route avant et après")
     sb, sa = _clean(sites_before), _clean(sites_after)
     m = _new_map(_clean(before).geometry)
     items = _add_base(m, edges, None)
     if closed_roads is not None and len(closed_roads):
         DataLayer(
             _features(_clean(closed_roads)[["geometry"]]),
-            name="Routes fermées",
+            name=t_("Routes fermées"),
             interactive=False,
             style={"color": "#000000", "weight": 4, "opacity": 0.9, "dashArray": "6 4"},
         ).add_to(m)
-        items.append({"label": "route fermée", "shape": "line", "stroke": "#000000"})
-    notes = _origin_layer(m, before, th, "Avant : origines", show=False, label_prefix="avant — ")
-    notes += _origin_layer(m, after, th, "Après : origines", label_prefix="après — ")
+        items.append({"label": t_("route fermée"), "shape": "line", "stroke": "#000000"})
+    notes = _origin_layer(
+        m, before, th, t_("Avant : origines"), show=False, label_prefix=t_("avant — ")
+    )
+    notes += _origin_layer(m, after, th, t_("Après : origines"), label_prefix=t_("après — "))
     ids_b = set(sb["site_id"].astype(str)) if "site_id" in sb else set()
     ids_a = set(sa["site_id"].astype(str)) if "site_id" in sa else set()
     kept = sa[sa["site_id"].astype(str).isin(ids_b)] if "site_id" in sa else sa
     new = sa[~sa["site_id"].astype(str).isin(ids_b)] if "site_id" in sa else sa.iloc[:0]
     closed = sb[~sb["site_id"].astype(str).isin(ids_a)] if "site_id" in sb else sb.iloc[:0]
-    DataLayer(_site_features(kept, SITE_COLOUR, "msapgeo-site"), name="Sites maintenus").add_to(m)
+    DataLayer(_site_features(kept, SITE_COLOUR, "msapgeo-site"), name=t_("Sites maintenus")).add_to(
+        m
+    )
     if len(new):
         DataLayer(
-            _site_features(new, NEW_SITE_COLOUR, "msapgeo-site msapgeo-new"), name="Sites ajoutés"
+            _site_features(new, NEW_SITE_COLOUR, "msapgeo-site msapgeo-new"),
+            name=t_("Sites ajoutés"),
         ).add_to(m)
     if len(closed):
         DataLayer(
             _site_features(closed, CLOSED_SITE_COLOUR, "msapgeo-site msapgeo-closed"),
-            name="Sites fermés",
+            name=t_("Sites fermés"),
         ).add_to(m)
     items += [
         *_class_items(th),
-        {"label": "pas de temps", "shape": "square", "fill": UNREACHABLE_COLOUR},
-        {"label": "site maintenu", "shape": "circle", "fill": SITE_COLOUR, "stroke": "#ffffff"},
-        {"label": "site ajouté", "shape": "circle", "fill": NEW_SITE_COLOUR, "stroke": "#ffffff"},
-        {"label": "site fermé", "shape": "circle", "fill": CLOSED_SITE_COLOUR},
+        {"label": t_("pas de temps"), "shape": "square", "fill": UNREACHABLE_COLOUR},
+        {"label": t_("site maintenu"), "shape": "circle", "fill": SITE_COLOUR, "stroke": "#ffffff"},
+        {
+            "label": t_("site ajouté"),
+            "shape": "circle",
+            "fill": NEW_SITE_COLOUR,
+            "stroke": "#ffffff",
+        },
+        {"label": t_("site fermé"), "shape": "circle", "fill": CLOSED_SITE_COLOUR},
     ]
-    return _finish(m, title, "Temps de route (couche « après » affichée)", items, notes)
+    return _finish(m, title, t_("Temps de route (couche « après » affichée)"), items, notes)
 
 
 # --------------------------------------------------------------------------- offline page

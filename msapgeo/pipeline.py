@@ -27,7 +27,7 @@ from msapgeo.inputs import (
     place_territories,
 )
 from msapgeo.places import snap
-from msapgeo.routing import UNREACHABLE, nearest_site, route_default_share
+from msapgeo.routing import is_unreachable, nearest_site, route_default_share
 
 __all__ = [
     "AccessResult",
@@ -83,9 +83,7 @@ class AccessResult:
             "sites_routed": int(self.sites["exclusion"].isna().sum()),
             "median_time_min": float(t.median()) if len(t) else float("nan"),
             "max_time_min": float(t.max()) if len(t) else float("nan"),
-            "unreachable": int(
-                (o["exclusion"].astype(str) == UNREACHABLE).sum()
-            ),
+            "unreachable": int(is_unreachable(o["exclusion"]).sum()),
         }
 
 

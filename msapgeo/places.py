@@ -25,6 +25,7 @@ from msapgeo import settings
 from msapgeo.errors import InputError
 from msapgeo.fr import fr_number
 from msapgeo.graph import RoutingGraph
+from msapgeo.i18n import t as t_
 
 LON_NAMES = ("lon", "longitude", "lng", "x", "long")
 LAT_NAMES = ("lat", "latitude", "y")
@@ -359,7 +360,7 @@ def snap(
     excl = _exclusion_column(out)
     geom = out.geometry
     missing = (geom.isna() | geom.is_empty).to_numpy()
-    excl[missing & pd.isna(excl)] = NO_COORDINATES
+    excl[missing & pd.isna(excl)] = t_(NO_COORDINATES)
     todo = np.flatnonzero(pd.isna(excl))
     node = np.full(len(out), -1, dtype=np.int64)
     snap_m = np.full(len(out), np.nan)
@@ -383,13 +384,13 @@ def snap(
         node[todo[near]] = graph.vx_osmid[vx[j[near]]]
         far = todo[~near]
         excl[far] = [
-            f"{TOO_FAR} ({fr_number(snap_m[i])} m > {fr_number(tol)} m)"
+            f"{t_(TOO_FAR)} ({fr_number(snap_m[i])} m > {fr_number(tol)} m)"
             if np.isfinite(snap_m[i])
-            else OUTSIDE_CRS
+            else t_(OUTSIDE_CRS)
             for i in far
         ]
     elif len(todo):
-        excl[todo] = NO_NETWORK
+        excl[todo] = t_(NO_NETWORK)
     out["node_osmid"] = node
     out["snap_m"] = snap_m
     out["snap_time_s"] = np.where(node >= 0, snap_m / (spd / 3.6), np.nan)

@@ -33,6 +33,7 @@ from msapgeo.diagnostic import select_sites
 from msapgeo.errors import InputError
 from msapgeo.fr import fr_number
 from msapgeo.graph import RoutingGraph
+from msapgeo.i18n import t as t_
 from msapgeo.network import OSMFeatures, read_features
 from msapgeo.pipeline import covered_by_graph, demo_places, load_graph, place_territories
 from msapgeo.places import SNAP_COLUMNS, check_town_halls, origins_from_communes
@@ -415,9 +416,9 @@ def sites_near(
         )
         for i in np.flatnonzero(~inside):
             if excl[i] is None:
-                excl[i] = (
-                    f"{BEYOND_EXTRACT} ({fr_number(s['dist_to_territory_km'].iloc[i], 1)} km "
-                    "du territoire à vol d'oiseau) : non calculé"
+                excl[i] = f"{t_(BEYOND_EXTRACT)} (" + t_(
+                    "{d} km du territoire à vol d'oiseau) : non calculé",
+                    d=fr_number(s["dist_to_territory_km"].iloc[i], 1),
                 )
         s["exclusion"] = pd.Series(excl, index=s.index, dtype="string")
     return s.reset_index(drop=True)
@@ -461,11 +462,14 @@ def pays_du_mont_blanc(*, progress: bool | None = None) -> Region:
     )
     fixed = origins["point_note"].astype(str).str.len() > 0
     notes = [
-        "Réseau routier : données OpenStreetMap réelles de la vallée de Chamonix / Mont-Blanc, "
-        "reconstruites depuis des tuiles vectorielles OpenMapTiles (2022) : aucune limitation "
-        "de vitesse (no maxspeed), chaque vitesse est une valeur par défaut selon la classe "
-        "de route ; identifiants synthétiques, giratoires non étiquetés.",
-        f"{int(fixed.sum())} point(s) de mairie hors de leur commune remplacé(s) : "
+        t_(
+            "Réseau routier : données OpenStreetMap réelles de la vallée de Chamonix / "
+            "Mont-Blanc, reconstruites depuis des tuiles vectorielles OpenMapTiles (2022) : "
+            "aucune limitation de vitesse (no maxspeed), chaque vitesse est une valeur par "
+            "défaut selon la classe de route ; identifiants synthétiques, giratoires non "
+            "étiquetés."
+        ),
+        t_("{n} point(s) de mairie hors de leur commune remplacé(s) : ", n=int(fixed.sum()))
         + "; ".join(
             f"{c} {n}: {t}"
             for c, n, t in origins.loc[fixed, ["insee_com", "nom", "point_note"]].itertuples(
@@ -473,17 +477,22 @@ def pays_du_mont_blanc(*, progress: bool | None = None) -> Region:
             )
         )
         if fixed.any()
-        else "Chaque point de mairie est dans sa commune.",
-        "Montagne : " + datasets.MOUNTAIN_SOURCE_2026 + ".",
-        f"France services de la liste 2024 en Haute-Savoie et dans les départements voisins à "
-        f"moins de {SITE_SEARCH_KM:g} km ; celles au-delà des routes de l'extrait sont listées "
-        "avec leur distance à vol d'oiseau et ne sont pas calculées (l'extrait ne couvre que "
-        "les deux EPCI).",
+        else t_("Chaque point de mairie est dans sa commune."),
+        t_("Montagne : ") + datasets.MOUNTAIN_SOURCE_2026 + ".",
+        t_(
+            "France services de la liste 2024 en Haute-Savoie et dans les départements voisins "
+            "à moins de {km} km ; celles au-delà des routes de l'extrait sont listées avec leur "
+            "distance à vol d'oiseau et ne sont pas calculées (l'extrait ne couvre que les deux "
+            "EPCI).",
+            km=f"{SITE_SEARCH_KM:g}",
+        ),
     ]
     return Region(
         name="pays-du-mont-blanc",
-        label="Pays du Mont-Blanc (74) : CC de la Vallée de Chamonix-Mont-Blanc et CC Pays "
-        "du Mont-Blanc, routes réelles (extrait OpenStreetMap de Chamonix)",
+        label=t_(
+            "Pays du Mont-Blanc (74) : CC de la Vallée de Chamonix-Mont-Blanc et CC Pays du "
+            "Mont-Blanc, routes réelles (extrait OpenStreetMap de Chamonix)"
+        ),
         osm=osm,
         features=features,
         origins=origins,
@@ -535,7 +544,7 @@ def extract_region(
     townhalls = sites[sites["amenity"] == "townhall"].reset_index(drop=True)
     return Region(
         name=name or path.name,
-        label=label or f"{path.name} (lieux habités vers mairies et bureaux de poste)",
+        label=label or t_("{f} (lieux habités vers mairies et bureaux de poste)", f=path.name),
         osm=path,
         features=features,
         origins=origins,
@@ -553,7 +562,7 @@ def andorra(*, progress: bool | None = None) -> Region:
     return extract_region(
         datasets.fetch("osm_andorra_2025"),
         name="andorra",
-        label="région de test hors ligne (Andorre 2025 ; les paroisses tiennent lieu d’EPCI)",
+        label=t_("région de test hors ligne (Andorre 2025 ; les paroisses tiennent lieu d’EPCI)"),
         dem=DEM.from_files([datasets.fetch("srtm_N42E001")]),
         sources=["osm_andorra_2025", "srtm_N42E001"],
         progress=progress,

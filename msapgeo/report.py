@@ -20,6 +20,8 @@ from msapgeo import settings
 from msapgeo.escape import html_text, safe_table
 from msapgeo.fileio import OutputFolder, atomic_path, atomic_write_text
 from msapgeo.fr import fr_number
+from msapgeo.i18n import EN, english
+from msapgeo.i18n import t as t_
 from msapgeo.maps import access_map, save_offline
 from msapgeo.pipeline import AccessResult
 
@@ -265,8 +267,57 @@ _FR_EXTRA: dict[str, str] = {
 }
 
 
+#: English headers where the column name does not read well once its unit is spelt out.
+EN_COLUMNS: dict[str, str] = {
+    "insee_com": "commune code",
+    "nom": "commune",
+    "epci_nom": "EPCI",
+    "epci_siren": "EPCI SIREN",
+    "dens_label": "INSEE density grid",
+    "access_2sfca_h_per_1000": "2SFCA accessibility (h/week per 1,000 inhab.)",
+    "mean_time_min_popw": "population-weighted mean time (min)",
+    "median_time_min_popw": "population-weighted median time (min)",
+    "priority_pop_min": "priority (inhab. × min)",
+    "site2_id": "2nd site",
+    "site2_name": "2nd France services",
+    "snap_m": "distance to the road (m)",
+    "default_speed_km": "of which km at default speeds",
+    "model_label": "model",
+    "model": "model (code)",
+}
+_UNITS: tuple[tuple[str, str], ...] = (
+    ("_hab_km2", " (inhab./km²)"),
+    ("_pct", " (%)"),
+    ("_min", " (min)"),
+    ("_km", " (km)"),
+    ("_m", " (m)"),
+    ("_s", " (s)"),
+    ("_h", " (h)"),
+)
+
+
+def en_header(column: str) -> str:
+    """English label, with its unit, of an output column: :data:`EN_COLUMNS`, the English of
+    a French label (:data:`msapgeo.i18n.EN`), else the name with its unit spelt out
+    (``share_within_10min_pct`` → ``share within 10 min (%)``)."""
+    if column in EN_COLUMNS:
+        return EN_COLUMNS[column]
+    if column in EN:
+        return EN[column]
+    name, unit = column, ""
+    for suffix, label in _UNITS:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name, unit = name[: -len(suffix)], label
+            break
+    name = re.sub(r"(\d+(?:\.\d+)?)min\b", r"\1 min", name).replace("_", " ")
+    return f"{name}{unit}"
+
+
 def fr_header(column: str) -> str:
-    """French label, with its unit, of an output column (the column itself when unknown)."""
+    """French label, with its unit, of an output column (the column itself when unknown);
+    English (:func:`en_header`) when :data:`msapgeo.settings.language` is ``"en"``."""
+    if english():
+        return en_header(column)
     if column in FR_COLUMNS:
         return FR_COLUMNS[column]
     if column in _FR_EXTRA:
@@ -317,18 +368,25 @@ def _excel(path: Path, sheets: dict[str, pd.DataFrame], *, french: bool = True) 
 
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for key, df in sheets.items():
-            name = FR_SHEETS.get(key, key) if french else key
+            if french and english():
+                name = key.replace("_", " ")
+            else:
+                name = FR_SHEETS.get(key, key) if french else key
             d = safe_table(df)
             for c in d.columns:
                 if d[c].dtype == bool or str(d[c].dtype) == "boolean":
                     d[c] = (
                         d[c]
-                        .map({True: "oui", False: "non"} if french else {True: "yes", False: "no"})
+                        .map(
+                            {True: "oui", False: "non"}
+                            if french and not english()
+                            else {True: "yes", False: "no"}
+                        )
                         .astype(object)
                     )
                 elif not pd.api.types.is_numeric_dtype(d[c]):
                     d[c] = d[c].astype(object).where(d[c].notna(), None)
-                    if french and c in FR_VALUES:
+                    if french and not english() and c in FR_VALUES:
                         labels = FR_VALUES[str(c)]
                         d[c] = d[c].map(lambda v, lab=labels: lab.get(v, v) if v else v)
             if french:
@@ -478,7 +536,7 @@ def time_class_table(communes: pd.DataFrame) -> pd.DataFrame:
         else np.zeros(len(communes), bool)
     )
     edges = [0.0, *REPORT_CLASSES, np.inf]
-    labels = ["moins de 10 min", "10 à 20 min", "20 à 30 min", "30 min et plus"]
+    labels = [t_(x) for x in ("moins de 10 min", "10 à 20 min", "20 à 30 min", "30 min et plus")]
     rows = []
     counted = pop[~ex].sum()
     for lab, lo, hi in zip(labels, edges[:-1], edges[1:], strict=True):
@@ -495,7 +553,7 @@ def time_class_table(communes: pd.DataFrame) -> pd.DataFrame:
         )
     rows.append(
         {
-            "classe": "exclues du calcul (voir motifs)",
+            "classe": t_("exclues du calcul (voir motifs)"),
             "communes": int(ex.sum()),
             "population": float(pop[ex].sum()),
             "part de la population (%)": float("nan"),
@@ -535,7 +593,10 @@ def _static_map(diag: Any, out: Path, title: str) -> Path:
     import textwrap
 
     ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=10)
-    labels = ["moins de 10 min", "10 à 20 min", "20 à 30 min", "30 min et plus", "non calculé"]
+    labels = [
+        t_(x)
+        for x in ("moins de 10 min", "10 à 20 min", "20 à 30 min", "30 min et plus", "non calculé")
+    ]
     handles: list[Any] = [Patch(facecolor=col, edgecolor="#444444") for col in CLASS_COLOURS[:4]]
     handles.append(Patch(facecolor=UNREACHABLE_COLOUR, edgecolor="#444444"))
     handles.append(
@@ -543,11 +604,11 @@ def _static_map(diag: Any, out: Path, title: str) -> Path:
     )
     ax.legend(
         handles,
-        [*labels, "France services"],
+        [*labels, t_("France services")],
         loc="lower left",
         fontsize=7,
         frameon=True,
-        title="Temps de route",
+        title=t_("Temps de route"),
         title_fontsize=8,
     )
     # scale bar (10 km or 5 km) and north arrow
@@ -568,8 +629,10 @@ def _static_map(diag: Any, out: Path, title: str) -> Path:
     fig.text(
         0.01,
         0.01,
-        f"Sources : © contributeurs OpenStreetMap (ODbL), ANCT, INSEE — msapgeo, "
-        f"{dt.date.today().strftime('%d/%m/%Y')}",
+        t_(
+            "Sources : © contributeurs OpenStreetMap (ODbL), ANCT, INSEE — msapgeo, {d}",
+            d=dt.date.today().strftime("%Y-%m-%d" if english() else "%d/%m/%Y"),
+        ),
         fontsize=6.5,
         color="#444444",
     )
@@ -594,13 +657,13 @@ def _charts(diag: Any, out: Path) -> dict[str, Path]:
     if "excluded" in known.columns:
         known = known[~known["excluded"].astype(bool)]
     cls = time_class(known["time_min"], th)
-    labels = [*time_class_labels(th), "aucun site"]
+    labels = [*time_class_labels(th), t_("aucun site")]
     pops = [known.loc[(cls == k).to_numpy(), "population"].sum() for k in range(len(labels) - 1)]
     pops.append(known.loc[(cls == -1).to_numpy(), "population"].sum())
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
     ax.bar(labels, pops, color=[*CLASS_COLOURS[: len(labels) - 1], "#555555"])
-    ax.set_ylabel("population (habitants)")
-    ax.set_title("Population par temps de route jusqu'au site le plus proche")
+    ax.set_ylabel(t_("population (habitants)"))
+    ax.set_title(t_("Population par temps de route jusqu'au site le plus proche"))
     ax.tick_params(axis="x", labelsize=8)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: fr_number(v, 0)))
     fig.tight_layout()
@@ -618,10 +681,10 @@ def _charts(diag: Any, out: Path) -> dict[str, Path]:
         ax.step(np.concatenate([[0], ts[ok]]), np.concatenate([[0], ps[ok]]), where="post")
     for x in th:
         ax.axvline(x, color="#999999", lw=0.8, ls="--")
-    ax.set_xlabel("temps de route jusqu'au site le plus proche (min)")
-    ax.set_ylabel("part cumulée de la population (%)")
+    ax.set_xlabel(t_("temps de route jusqu'au site le plus proche (min)"))
+    ax.set_ylabel(t_("part cumulée de la population (%)"))
     ax.set_ylim(0, 101)
-    ax.set_title("Part de la population selon le temps d'accès")
+    ax.set_title(t_("Part de la population selon le temps d'accès"))
     fig.tight_layout()
     p2 = out / "cumulative_population_by_minutes.png"
     fig.savefig(p2)
@@ -656,11 +719,17 @@ def _people_html(diag: Any) -> str:
     )
     epci = getattr(diag, "people_epci", None)
     return (
-        "<h2>Tous les habitants : temps pondérés par la population</h2>"
-        "<p>La population INSEE de chaque commune est répartie sur ses bâtiments (carreaux de "
-        "200 m) et chaque point est calculé comme une origine ; le temps depuis la mairie est "
-        "donné à côté. Les communes que la méthode « mairie » avantage le plus viennent "
-        "en premier.</p>"
+        f"<h2>{html_text(t_('Tous les habitants : temps pondérés par la population'))}</h2>"
+        + "<p>"
+        + html_text(
+            t_(
+                "La population INSEE de chaque commune est répartie sur ses bâtiments (carreaux "
+                "de 200 m) et chaque point est calculé comme une origine ; le temps depuis la "
+                "mairie est donné à côté. Les communes que la méthode « mairie » avantage le "
+                "plus viennent en premier."
+            )
+        )
+        + "</p>"
         + _table_fr(table[cols], 400)
         + (_table_fr(epci) if epci is not None else "")
     )
@@ -690,35 +759,45 @@ def diagnostic_html(
     classes = time_class_table(diag.communes)
     beyond30 = classes.iloc[3]
     within30 = 100 - float(beyond30["part de la population (%)"])
-    promise = (
-        "L'État s'est engagé à ce que chacun dispose d'une France services à moins de "
-        f"30 minutes. Sur ce territoire, {fr_number(within30, 1)} % de la population "
-        "(communes calculées) y est ; "
-        + (
-            f"{int(beyond30['communes'])} commune(s), {fr_number(beyond30['population'])} "
-            "habitants, sont à 30 minutes ou plus."
-            if beyond30["communes"]
-            else "aucune commune n'est à 30 minutes ou plus."
+    promise = t_(
+        "L'État s'est engagé à ce que chacun dispose d'une France services à moins de 30 "
+        "minutes. Sur ce territoire, {s} % de la population (communes calculées) y est ; ",
+        s=fr_number(within30, 1),
+    ) + (
+        t_(
+            "{k} commune(s), {n} habitants, sont à 30 minutes ou plus.",
+            k=int(beyond30["communes"]),
+            n=fr_number(beyond30["population"]),
         )
+        if beyond30["communes"]
+        else t_("aucune commune n'est à 30 minutes ou plus.")
     )
     cards = [
-        ("communes", fr_number(kf["communes"])),
-        ("population prise en compte", fr_number(kf["population"])),
+        (t_("communes"), fr_number(kf["communes"])),
+        (t_("population prise en compte"), fr_number(kf["population"])),
         *[
-            (f"à moins de {x:g} min", fr_number(kf.get(f"share_within_{x:g}min_pct"), 1, "%"))
+            (
+                t_("à moins de {x} min", x=f"{x:g}"),
+                fr_number(kf.get(f"share_within_{x:g}min_pct"), 1, "%"),
+            )
             for x in meta.get("share_thresholds_min", settings.thresholds_min)
             if f"share_within_{x:g}min_pct" in kf
         ],
-        ("temps moyen pondéré", fr_number(kf["mean_time_min_popw"], 1, "min")),
-        *[(f"communes au-delà de {x:g} min", fr_number(kf[f"gap_{x:g}min_communes"])) for x in th],
-        ("communes exclues du calcul", fr_number(kf.get("excluded_communes", 0))),
+        (t_("temps moyen pondéré"), fr_number(kf["mean_time_min_popw"], 1, "min")),
+        *[
+            (t_("communes au-delà de {x} min", x=f"{x:g}"), fr_number(kf[f"gap_{x:g}min_communes"]))
+            for x in th
+        ],
+        (t_("communes exclues du calcul"), fr_number(kf.get("excluded_communes", 0))),
     ]
     card_html = "".join(
         f"<div class='card'><div class='v'>{html_text(v)}</div>"
         f"<div class='k'>{html_text(k)}</div></div>"
         for k, v in cards
     )
-    notes = "".join(f"<li>{html_text(n)}</li>" for n in diag.notes) or "<li>aucune</li>"
+    notes = "".join(f"<li>{html_text(n)}</li>" for n in diag.notes) or (
+        f"<li>{html_text(t_('aucune'))}</li>"
+    )
     commune_cols = [
         c
         for c in (
@@ -768,14 +847,7 @@ def diagnostic_html(
         )
         if c in epci.columns
     ]
-    epci_fr = epci[epci_cols].rename(
-        columns={
-            **{f"share_within_{x:g}min_pct": f"à moins de {x:g} min (%)" for x in (10, 20, 30)},
-            "mean_time_min_popw": "temps moyen pondéré (min)",
-            **{f"gap_{x:g}min_communes": f"communes au-delà de {x:g} min" for x in th},
-            "excluded_communes": "communes exclues",
-        }
-    )
+    epci_fr = epci[epci_cols]
     site_cols = [
         c
         for c in ("name", "type_fs", "format_fs", "role", "weekly_hours", "exclusion")
@@ -785,7 +857,7 @@ def diagnostic_html(
         c for c in ("insee_com", "nom", "population", "exclusion") if c in excluded.columns
     ]
     imgs = "".join(_img(p, p.stem) for p in charts.values())
-    map_html = _img(static_map, "carte des temps d'accès") if static_map is not None else ""
+    map_html = _img(static_map, t_("carte des temps d'accès")) if static_map is not None else ""
     prov = _table_fr(provenance, 40) if provenance is not None else "<p>—</p>"
     graph = meta.get("graph", {}) or {}
     css = """
@@ -811,58 +883,100 @@ img { max-width: 100%; } .charts img { max-width: 49%; }
   .charts img { max-width: 49%; }
 }
 """
+    method = [
+        t_(
+            "Réseau routier : OpenStreetMap, voies carrossables (filtre drive d'osmnx). Vitesses "
+            ": la limitation étiquetée (maxspeed) d'abord ; sinon la limite légale (code de la "
+            "route R413-2, décret 2018-487 : 80 km/h hors agglomération, 50 km/h en "
+            "agglomération) plafonnée, dans les profils practical et mountain, par la vitesse "
+            "pratique de la classe de route et de son contexte (vitesses par défaut de Valhalla, "
+            "cohérentes avec les vitesses observées par l'ONISR) ; coûts des carrefours et des "
+            "virages sur un graphe étendu aux mouvements tournants (feux, stops, "
+            "cédez-le-passage, priorité à droite, pas de demi-tour aux séparations de chaussées, "
+            "interdictions de tourner, voies de desserte aux extrémités du trajet seulement). "
+            "Agglomérations : étiquettes des voies, zones commerciales, disques autour des "
+            "villages, bourgs et villes, et densité du réseau de rues."
+        ),
+        t_(
+            "Origines : la mairie de chaque commune (contrôlée dans le polygone communal) ; sites "
+            "rattachés au sommet routier le plus proche ; le trajet hors réseau compte à {v} "
+            "km/h ; au-delà de {d} m d'une route, le point est exclu et listé.",
+            v=fr_number(settings.offnetwork_speed_kmh, 0),
+            d=fr_number(settings.snap_tolerance_m, 0),
+        ),
+        t_(
+            "Temps : itinéraire le plus rapide vers le site fixe le plus proche (un Dijkstra "
+            "multi-sources sur le graphe inversé) ; les sites des départements voisins comptent ; "
+            "les bus France services sont listés à part."
+        ),
+        t_(
+            "À moins de T minutes : temps ≤ T ; commune au-delà de T : temps > T ou aucun site "
+            "accessible ; une commune exclue du calcul n'est jamais comptée au-delà."
+        ),
+        t_(
+            "Accessibilité 2SFCA gaussienne (Dai 2010) : offre = heures d'ouverture "
+            "hebdomadaires, demande = population, zone de 30 min ; heures par semaine pour "
+            "1 000 habitants."
+        ),
+        t_(
+            "Rural : niveaux 5 à 7 de la grille de densité INSEE ; hors aire d'attraction des "
+            "villes (CATEAAV 30) donné à côté. Montagne : source indiquée dans chaque ligne."
+        ),
+    ]
+    method_html = "".join(f"<li>{html_text(x)}</li>" for x in method)
+    lang = "en" if english() else "fr"
+    intro = t_(
+        "Temps de route de chaque commune à la France services la plus proche. Profil de "
+        "vitesse {p} ; réseau {f} {ts}.",
+        p=meta.get("profile", "practical"),
+        f=graph.get("source_file", ""),
+        ts=graph.get("osm_timestamp", ""),
+    )
+    h = {
+        "read": t_("À lire d'abord"),
+        "key": t_("Chiffres clés"),
+        "map": t_("Carte"),
+        "promise": t_("Temps d'accès et engagement des 30 minutes"),
+        "charts": t_("Graphiques"),
+        "work": t_(
+            "Communes prioritaires : au-delà de {t} min, par population × minutes", t=f"{th[-1]:g}"
+        ),
+        "epci": t_("EPCI"),
+        "communes": t_("Communes"),
+        "excluded": t_("Communes exclues du calcul (jamais comptées comme non desservies)"),
+        "sites": t_("Sites"),
+        "exclusions": t_("Exclusions et lignes signalées"),
+        "sources": t_("Sources et millésimes"),
+        "method": t_("Méthode"),
+        "no_work": t_("Aucune commune au-delà de {t} minutes.", t=f"{th[-1]:g}"),
+        "footer": t_("msapgeo — données OpenStreetMap © contributeurs OpenStreetMap (ODbL)."),
+    }
     return f"""<!DOCTYPE html>
-<html lang="fr"><head><meta charset="utf-8">
+<html lang="{lang}"><head><meta charset="utf-8">
 <title>{html_text(title)}</title>
 <style>{css}</style></head><body>
 <h1>{html_text(title)}</h1>
-<p>Temps de route de chaque commune à la France services la plus proche. Profil de vitesse
-<b>{html_text(meta.get("profile", "practical"))}</b> ; réseau
-{html_text(graph.get("source_file", ""))} {html_text(graph.get("osm_timestamp", ""))}.</p>
-<div class="note"><b>À lire d'abord</b><ul>{notes}</ul></div>
-<h2>Chiffres clés</h2><div class="cards">{card_html}</div>
-<h2>Carte</h2>{map_html}
-<h2>Temps d'accès et engagement des 30 minutes</h2>
+<p>{html_text(intro)}</p>
+<div class="note"><b>{html_text(h["read"])}</b><ul>{notes}</ul></div>
+<h2>{html_text(h["key"])}</h2><div class="cards">{card_html}</div>
+<h2>{html_text(h["map"])}</h2>{map_html}
+<h2>{html_text(h["promise"])}</h2>
 <p class="promise">{html_text(promise)}</p>
 {_table_fr(classes)}
-<h2>Graphiques</h2><div class="charts">{imgs}</div>
-<h2>Communes prioritaires : au-delà de {th[-1]:g} min, par population × minutes</h2>
-{_table_fr(diag.worklist[work_cols], empty=f"Aucune commune au-delà de {th[-1]:g} minutes.")}
+<h2>{html_text(h["charts"])}</h2><div class="charts">{imgs}</div>
+<h2>{html_text(h["work"])}</h2>
+{_table_fr(diag.worklist[work_cols], empty=h["no_work"])}
 {_people_html(diag)}
-<h2>EPCI</h2>{_table_fr(epci_fr)}
-<h2>Communes</h2>{_table_fr(diag.communes[commune_cols], 400)}
-<h2>Communes exclues du calcul (jamais comptées comme non desservies)</h2>
-{_table_fr(excluded[excl_cols], empty="Aucune commune exclue.")}
-<h2>Sites</h2>{_table_fr(pd.DataFrame(diag.sites[site_cols]), 200)}
-<h2>Exclusions et lignes signalées</h2>{_table_fr(diag.exclusions, 200, empty="Aucune.")}
-<h2>Sources et millésimes</h2>{prov}
-<h2>Méthode</h2>
-<ul>
-<li>Réseau routier : OpenStreetMap, voies carrossables (filtre <i>drive</i> d'osmnx). Vitesses :
-la limitation étiquetée (<code>maxspeed</code>) d'abord ; sinon la limite légale (code de la
-route R413-2, décret 2018-487 : 80 km/h hors agglomération, 50 km/h en agglomération)
-plafonnée, dans les profils <i>practical</i> et <i>mountain</i>, par la vitesse pratique de la
-classe de route et de son contexte (vitesses par défaut de Valhalla, cohérentes avec les
-vitesses observées par l'ONISR) ; coûts des carrefours et des virages sur un graphe étendu
-aux mouvements tournants (feux, stops, cédez-le-passage, priorité à droite, pas de demi-tour
-aux séparations de chaussées, interdictions de tourner, voies de desserte aux extrémités du
-trajet seulement). Agglomérations : étiquettes des voies, zones commerciales et disques
-autour des villages, bourgs et villes.</li>
-<li>Origines : la mairie de chaque commune (contrôlée dans le polygone communal) ; sites
-rattachés au sommet routier le plus proche ; le trajet hors réseau compte à
-{fr_number(settings.offnetwork_speed_kmh, 0)} km/h ; au-delà de
-{fr_number(settings.snap_tolerance_m, 0)} m d'une route, le point est exclu et listé.</li>
-<li>Temps : itinéraire le plus rapide vers le site fixe le plus proche (un Dijkstra
-multi-sources sur le graphe inversé) ; les sites des départements voisins comptent ; les
-bus France services sont listés à part.</li>
-<li>À moins de T minutes : temps ≤ T ; commune au-delà de T : temps &gt; T ou aucun site
-accessible ; une commune exclue du calcul n'est jamais comptée au-delà.</li>
-<li>Accessibilité 2SFCA gaussienne (Dai 2010) : offre = heures d'ouverture hebdomadaires,
-demande = population, zone de 30 min ; heures par semaine pour 1 000 habitants.</li>
-<li>Rural : niveaux 5 à 7 de la grille de densité INSEE ; hors aire d'attraction des villes
-(CATEAAV 30) donné à côté. Montagne : source indiquée dans chaque ligne.</li>
-</ul>
-<p class="more">msapgeo — données OpenStreetMap © contributeurs OpenStreetMap (ODbL).</p>
+<h2>{html_text(h["epci"])}</h2>{_table_fr(epci_fr)}
+<h2>{html_text(h["communes"])}</h2>{_table_fr(diag.communes[commune_cols], 400)}
+<h2>{html_text(h["excluded"])}</h2>
+{_table_fr(excluded[excl_cols], empty=t_("Aucune commune exclue."))}
+<h2>{html_text(h["sites"])}</h2>{_table_fr(pd.DataFrame(diag.sites[site_cols]), 200)}
+<h2>{html_text(h["exclusions"])}</h2>{_table_fr(diag.exclusions, 200, empty=t_("Aucune."))}
+<h2>{html_text(h["sources"])}</h2>{prov}
+<h2>{html_text(h["method"])}</h2>
+<ul>{method_html}</ul>
+<p class="more">{html_text(h["footer"])}</p>
 </body></html>
 """
 
@@ -956,7 +1070,7 @@ def write_diagnostic_files(
     )
     html_map = save_offline(m, out / "map.html")
     charts = _charts(diag, out)
-    static = _static_map(diag, out, str(diag.meta.get("title", "Temps d'accès")))
+    static = _static_map(diag, out, str(diag.meta.get("title", t_("Temps d'accès"))))
     report = out / "report.html"
     atomic_write_text(report, diagnostic_html(diag, charts, provenance, static))
     return {

@@ -25,6 +25,7 @@ from scipy.sparse import csgraph
 
 from msapgeo.errors import InputError
 from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph
+from msapgeo.i18n import t as t_
 from msapgeo.places import ensure_snapped
 from msapgeo.profiles import edge_controls
 from msapgeo.turns import TurnGraph, turn_graph
@@ -61,6 +62,14 @@ class _Problem:
 
 #: Exclusion reason of an origin from which no site can be reached by road.
 UNREACHABLE = "aucun site accessible par la route depuis ce point"
+
+
+def is_unreachable(reasons: pd.Series) -> pd.Series:
+    """Which exclusion reasons say that no site is reachable (in either output language)."""
+    from msapgeo.i18n import EN
+
+    return reasons.astype("string").isin([UNREACHABLE, EN[UNREACHABLE]]).fillna(False)
+
 
 #: Identifier columns looked for, in order, when none is named: sites and origins have
 #: their own rules, so that a nearest-site result (whose ``site_id`` is each origin's
@@ -299,7 +308,7 @@ def nearest_site(
         site2[P.o_rows[ok2]] = P.site_ids[lab2[P.o_node[ok2]] - P.n]
     excl = out["exclusion"].astype("string")
     unreachable = P.o_rows[~reach]
-    excl.iloc[unreachable] = UNREACHABLE
+    excl.iloc[unreachable] = t_(UNREACHABLE)
     out["site_id"] = site
     out["time_min"] = time_s / 60.0
     out["dist_km"] = dist_m / 1000.0

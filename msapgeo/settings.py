@@ -56,6 +56,11 @@ offnetwork_speed_kmh: float = 15.0
 #: (the law's limits) or ``mountain`` (practical plus curvature and slope).
 profile: str = "practical"
 
+#: Language of the outputs (labels, headers, sheet names, legends, report, reasons):
+#: ``"fr"`` (default, French conventions: decimal comma, thin space between thousands) or
+#: ``"en"`` (English labels, decimal point). See :mod:`msapgeo.i18n`.
+language: str = "fr"
+
 #: Drivable filter, as osmnx's ``network_type`` ("drive" or "drive_service").
 network_type: str = "drive"
 
@@ -143,6 +148,7 @@ _VALIDATORS: dict[str, _Any] = {
     "offnetwork_speed_kmh": _positive,
     "profile": _choice(("practical", "legal", "mountain", "insee")),
     "network_type": _choice(("drive", "drive_service")),
+    "language": _choice(("fr", "en")),
     "thresholds_min": _thresholds,
     "assembly_buffer_km": _positive,
     "progress": _boolean,

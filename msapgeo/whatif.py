@@ -17,6 +17,7 @@ import pandas as pd
 from msapgeo.comparison import Comparison, change_summary
 from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
+from msapgeo.i18n import t as t_
 from msapgeo.places import ensure_snapped
 from msapgeo.routing import nearest_site
 
@@ -74,6 +75,12 @@ def evaluate(
     -------
     Evaluation
     """
+    for what, frame in (("sites", sites), ("add", add)):
+        if frame is not None and len(frame) and site_id not in frame.columns:
+            raise InputError(
+                f"{what} have no {site_id!r} column (columns: {list(frame.columns)}); "
+                "name their identifier column with site_id="
+            )
     unknown = sorted(set(remove) - set(sites[site_id].astype(str)))
     if unknown:
         raise InputError(f"sites to remove not found: {unknown}")
@@ -131,8 +138,13 @@ def sites_from_communes(
     Raises
     ------
     InputError
-        A code is not among the origins.
+        The origins have no ``code_col`` column, or a code is not among them.
     """
+    if code_col not in origins.columns:
+        raise InputError(
+            f"origins have no {code_col!r} column to find communes by code "
+            f"(columns: {list(origins.columns)}); give code_col="
+        )
     known = set(origins[code_col].astype(str))
     missing = [c for c in codes if c not in known]
     if missing:
@@ -142,7 +154,7 @@ def sites_from_communes(
     out = gpd.GeoDataFrame(
         {
             "site_id": "candidate/" + sel[code_col].astype(str),
-            "name": "town hall of " + name.astype(str),
+            "name": t_("Mairie de ") + name.astype(str),
         },
         geometry=sel.geometry.to_numpy(),
         crs=origins.crs,

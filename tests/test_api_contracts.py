@@ -54,3 +54,23 @@ def test_od_matrix_frame_is_labelled(andorra_graph: mg.RoutingGraph) -> None:
     assert df.loc[(df["origin_id"] == "a") & (df["site_id"] == "s1"), "time_min"].iloc[
         0
     ] == pytest.approx(0.0, abs=0.5)
+
+
+def test_wrong_inputs_are_input_errors(andorra_graph: mg.RoutingGraph) -> None:
+    """What a planner gets wrong in a notebook is named in one InputError, never a KeyError."""
+    import geopandas as gpd
+
+    from msapgeo.maps import before_after_map
+    from msapgeo.planning import evaluate, sites_from_communes
+
+    pts = gpd.GeoDataFrame(
+        {"code": ["x"], "population": [10]},
+        geometry=gpd.points_from_xy([1.521], [42.507]),
+        crs="EPSG:4326",
+    )
+    with pytest.raises(mg.InputError, match="no 'insee_com' column"):
+        sites_from_communes(pts, ["x"])
+    with pytest.raises(mg.InputError, match="no 'time_min' column"):
+        before_after_map(pts, pts, pts.assign(site_id="a"), pts.assign(site_id="a"))
+    with pytest.raises(mg.InputError, match="no 'site_id' column"):
+        evaluate(andorra_graph, pts, pts.rename(columns={"code": "id"}))
