@@ -314,15 +314,24 @@ class RoutingGraph:
         Returns
         -------
         RoutingGraph
-            ``self`` when they already are nodes, else a new graph sharing the arrays.
+            ``self`` when they already are nodes, else a graph sharing the arrays. That
+            graph is kept: a later call whose vertices it already holds as nodes gets it
+            back, with its CSR and its turn-expanded graph already built, and a call that
+            needs more nodes grows it (the union). Promoting a vertex changes no time, so
+            every query on it gives the times of this graph.
         """
         ids = np.unique(np.asarray(osmids, dtype=np.int64))
         if len(ids) == 0:
             return self
-        new = np.isin(self.vx_osmid, ids) & ~self.vx_junction
-        if not new.any():
+        if not (np.isin(self.vx_osmid, ids) & ~self.vx_junction).any():
             return self
-        return self.replace(vx_junction=self.vx_junction | new)
+        base: RoutingGraph = self.__dict__.get("_with_nodes", self)
+        new = np.isin(base.vx_osmid, ids) & ~base.vx_junction
+        if not new.any():
+            return base
+        grown = self.replace(vx_junction=base.vx_junction | new)
+        self.__dict__["_with_nodes"] = grown
+        return grown
 
     def replace(self, **arrays: Any) -> RoutingGraph:
         """Return a new graph with some arrays (or ``meta``) replaced; caches are not shared."""

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from scipy.sparse import csgraph
 
 from msapgeo.errors import InputError
+from msapgeo.graph import RoutingGraph
 from msapgeo.routing import nearest_site, od_matrix
 from tests.conftest import graph_from_edges, snapped_points
 
@@ -209,3 +210,28 @@ def test_results_come_back_in_the_input_crs() -> None:
     res = nearest_site(g, o, s)
     assert res.crs.to_epsg() == 2154
     assert res["time_min"].notna().all()
+
+
+def test_split_graph_is_kept_between_queries(andorra_graph: RoutingGraph) -> None:
+    """Routing from snapped mid-street vertices splits the graph once and keeps it: the next
+    query with the same (or fewer) vertices reuses it with its CSR and turn graph, a query
+    needing more grows it, and the times are those of a fresh split."""
+    g = andorra_graph.replace()  # a private copy: the cache lives on the graph object
+    mid = np.flatnonzero(~g.vx_junction & g.vx_in_lscc)
+    a, b = g.vx_osmid[mid[:20]], g.vx_osmid[mid[20:40]]
+    first = g.with_nodes(a)
+    assert first is not g
+    assert g.with_nodes(a[:10]) is first  # already nodes there: the same graph
+    grown = g.with_nodes(b)
+    assert grown is not first
+    assert np.isin(np.concatenate([a, b]), grown.node_osmid).all()  # the union
+    fresh = andorra_graph.replace().with_nodes(a)
+    o = fresh.node_index(a[:10])
+    s = fresh.node_index(a[10:])
+    t_fresh = csgraph_times(fresh, o, s)
+    t_grown = csgraph_times(grown, grown.node_index(a[:10]), grown.node_index(a[10:]))
+    assert np.allclose(t_fresh, t_grown, rtol=1e-12, atol=1e-9)
+
+
+def csgraph_times(g: RoutingGraph, o: np.ndarray, s: np.ndarray) -> np.ndarray:
+    return csgraph.dijkstra(g.csr_reverse, directed=True, indices=s, min_only=True)[o]
