@@ -673,7 +673,7 @@ def _demo_planning_and_winter(
                 name=f"optimise_{kind}",
                 csv_format=args.csv_format,
                 threshold_min=20.0,
-                title=f"Nouveaux sites ({kind}) : temps avant et après",
+                title=t_("Nouveaux sites ({kind}) : temps avant et après", kind=kind),
                 edges=edges,
                 map_name=f"map_{kind}.html",
             )
@@ -692,7 +692,7 @@ def _demo_planning_and_winter(
                 w_dir,
                 "scenario",
                 csv_format=args.csv_format,
-                title="Hiver : " + what,
+                title=t_("Hiver : ") + what,
                 edges=edges,
                 closed_roads=closed_road_geometry(graph, sc.closed),
                 tables={"closed_ways": sc.closed},
@@ -824,7 +824,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
             folder.path,
             "evaluation",
             csv_format=args.csv_format,
-            title="Nouveau site : temps avant et après",
+            title=t_("Nouveau site : temps avant et après"),
             edges=edges,
         )
     print(f"region: {r.label}")
@@ -867,7 +867,7 @@ def cmd_optimise(args: argparse.Namespace) -> None:
             folder.path,
             csv_format=args.csv_format,
             k=args.k,
-            title="Nouveaux sites (couverture maximale) : temps avant et après",
+            title=t_("Nouveaux sites (couverture maximale) : temps avant et après"),
             edges=r.graph().edges_gdf(),
         )
     print(f"region: {r.label}")
@@ -921,7 +921,7 @@ def cmd_scenario(args: argparse.Namespace) -> None:
             folder.path,
             "scenario",
             csv_format=args.csv_format,
-            title="Fermeture : temps avant et après",
+            title=t_("Fermeture : temps avant et après"),
             edges=r.graph().edges_gdf(),
             closed_roads=closed_road_geometry(r.graph(), sc.closed),
             tables={"closed_ways": sc.closed, "not_evaluated": sc.not_evaluated},

@@ -328,6 +328,12 @@ EN: dict[str, str] = {
     "non calculé": "not routed",
     "classe": "class",
     "Mairie de ": "Town hall of ",
+    "Nouveaux sites ({kind}) : temps avant et après": "New sites ({kind}): time before and after",
+    "Hiver : ": "Winter: ",
+    "Nouveau site : temps avant et après": "New site: time before and after",
+    "Nouveaux sites (couverture maximale) : temps avant et après": (
+        "New sites (maximal covering): time before and after"
+    ),
     # regions
     "Réseau routier : données OpenStreetMap réelles de la vallée de Chamonix / Mont-Blanc, "
     "reconstruites depuis des tuiles vectorielles OpenMapTiles (2022) : aucune limitation de "
