@@ -265,3 +265,67 @@ def test_optimise_rows_say_what_they_count(region: tuple) -> None:
     assert mc["chosen_names"] == names[mc["chosen"]]
     assert mc["objective_unit"].startswith("habitants couverts")
     assert mc["model_label"] == "couverture maximale"
+
+
+def _random_matrix(seed: int, no: int = 60, nc: int = 12, n_ex: int = 2):  # type: ignore[no-untyped-def]
+    from msapgeo.locations import CandidateMatrix
+
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(1, 60, size=(no, n_ex + nc))
+    t[rng.random(t.shape) < 0.05] = np.inf
+    ids = np.array([f"s{i}" for i in range(n_ex + nc)])
+    return CandidateMatrix(
+        time_min=t,
+        origin_ids=np.array([f"o{i}" for i in range(no)]),
+        site_ids=ids,
+        n_existing=n_ex,
+        weights=rng.integers(1, 500, size=no).astype(float),
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_heuristics_end_on_a_local_optimum(seed: int) -> None:
+    """The national-scale heuristics (greedy then vertex substitution, vectorised): no
+    single swap of a chosen candidate improves their result, for k = 1 they equal the
+    exact optimum, and they never beat the exact optimum."""
+    from msapgeo.locations import maximal_covering, p_median
+
+    m = _random_matrix(seed)
+    ne = m.n_existing
+    cov = m.covered(20.0)
+    t = np.where(np.isfinite(m.time_min), m.time_min, 1_000.0)
+    idx = {str(x): i for i, x in enumerate(m.site_ids)}
+
+    def cover(sel: list[int]) -> float:
+        hit = cov[:, :ne].any(axis=1) | cov[:, sel].any(axis=1)
+        return -float(m.weights[hit].sum())  # lower is better, as for the p-median
+
+    def total(sel: list[int]) -> float:
+        return float(m.weights @ t[:, list(range(ne)) + sel].min(axis=1))
+
+    for k in (1, 3):
+        mc_h = maximal_covering(m, k, 20.0, method="heuristic")
+        mc_x = maximal_covering(m, k, 20.0, method="exact")
+        pm_h = p_median(m, k, method="heuristic")
+        pm_x = p_median(m, k, method="exact")
+        assert mc_h.objective <= mc_x.objective + 1e-6
+        assert pm_h.objective >= pm_x.objective - 1e-6
+        if k == 1:
+            assert mc_h.objective == pytest.approx(mc_x.objective)
+            assert pm_h.objective == pytest.approx(pm_x.objective)
+        for res, value in ((mc_h, cover), (pm_h, total)):
+            sel = [idx[c] for c in res.chosen]
+            base = value(sel)
+            for pos in range(len(sel)):
+                for j in range(ne, ne + m.n_candidates):
+                    if j not in sel:
+                        assert value([*sel[:pos], j, *sel[pos + 1 :]]) >= base - 1e-9
+
+
+def test_heuristic_without_bound_says_the_gap_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    import msapgeo.locations as loc
+
+    monkeypatch.setattr(loc, "BOUND_MAX_VARIABLES", 10)
+    res = loc.p_median(_random_matrix(0), 2, method="heuristic")
+    assert np.isnan(res.bound)
+    assert np.isnan(res.gap_pct)
