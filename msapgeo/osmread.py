@@ -9,7 +9,9 @@ rules are :mod:`msapgeo.osmfilter`'s.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
+from collections.abc import MutableSequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,10 +39,12 @@ class RawWays:
 
     way_id: list[int] = field(default_factory=list)
     tags: list[dict[str, str]] = field(default_factory=list)
-    ptr: list[int] = field(default_factory=lambda: [0])
-    osmid: list[int] = field(default_factory=list)
-    lon: list[float] = field(default_factory=list)
-    lat: list[float] = field(default_factory=list)
+    # vertex columns as typed arrays (8 bytes a value, not a Python object each): the
+    # largest structures of a build
+    ptr: MutableSequence[int] = field(default_factory=lambda: array("q", [0]))
+    osmid: MutableSequence[int] = field(default_factory=lambda: array("q"))
+    lon: MutableSequence[float] = field(default_factory=lambda: array("d"))
+    lat: MutableSequence[float] = field(default_factory=lambda: array("d"))
     rejected: Counter[str] = field(default_factory=Counter)
     missing_nodes: int = 0
     #: OSM ids of traffic-control nodes: ``traffic_signals``, ``stop``, ``give_way``.
