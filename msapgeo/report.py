@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from msapgeo import settings
+from msapgeo.errors import InputError
 from msapgeo.escape import html_text, safe_table
 from msapgeo.fileio import OutputFolder, atomic_path, atomic_write_text
 from msapgeo.fr import fr_number
@@ -24,6 +25,11 @@ from msapgeo.i18n import EN, english
 from msapgeo.i18n import t as t_
 from msapgeo.maps import access_map, save_offline
 from msapgeo.pipeline import AccessResult
+
+if TYPE_CHECKING:
+    from msapgeo.comparison import Comparison
+    from msapgeo.diagnostic import Diagnostic
+    from msapgeo.whatif import Optimisation
 
 #: CSV layouts: ``fr`` for French Excel (``;``, decimal comma, UTF-8 with BOM), ``machine``
 #: for scripts (``,``, decimal point, UTF-8, full precision).
@@ -562,7 +568,7 @@ def time_class_table(communes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _static_map(diag: Any, out: Path, title: str) -> Path:
+def _static_map(diag: Diagnostic, out: Path, title: str) -> Path:
     """A4-friendly PNG map: communes by time class, sites, legend, scale, north, sources."""
     import datetime as dt
 
@@ -643,7 +649,7 @@ def _static_map(diag: Any, out: Path, title: str) -> Path:
     return path
 
 
-def _charts(diag: Any, out: Path) -> dict[str, Path]:
+def _charts(diag: Diagnostic, out: Path) -> dict[str, Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -692,7 +698,7 @@ def _charts(diag: Any, out: Path) -> dict[str, Path]:
     return {"chart_classes": p1, "chart_cumulative": p2}
 
 
-def _people_html(diag: Any) -> str:
+def _people_html(diag: Diagnostic) -> str:
     people = getattr(diag, "people", None)
     if people is None or not len(people):
         return ""
@@ -745,7 +751,7 @@ def _img(path: Path, alt: str) -> str:
 
 
 def diagnostic_html(
-    diag: Any,
+    diag: Diagnostic,
     charts: dict[str, Path],
     provenance: pd.DataFrame | None,
     static_map: Path | None = None,
@@ -982,7 +988,7 @@ img { max-width: 100%; } .charts img { max-width: 49%; }
 
 
 def write_diagnostic(
-    diag: Any, out_dir: str | Path, *, provenance: pd.DataFrame | None = None
+    diag: Diagnostic, out_dir: str | Path, *, provenance: pd.DataFrame | None = None
 ) -> dict[str, Path]:
     """Write ``diagnostic.gpkg``, ``diagnostic.xlsx``, ``map.html``, PNG charts, ``report.html``
     and ``run.json``, as one complete folder (:class:`msapgeo.fileio.OutputFolder`).
@@ -1003,7 +1009,7 @@ def write_diagnostic(
 
 
 def write_diagnostic_files(
-    diag: Any, out_dir: str | Path, *, provenance: pd.DataFrame | None = None
+    diag: Diagnostic, out_dir: str | Path, *, provenance: pd.DataFrame | None = None
 ) -> dict[str, Path]:
     """Write the diagnostic outputs into a folder (see :func:`write_diagnostic`)."""
     from msapgeo.maps import diagnostic_map
@@ -1087,7 +1093,7 @@ def write_diagnostic_files(
 
 
 def write_comparison(
-    comp: Any,
+    comp: Comparison,
     folder: str | Path,
     name: str,
     *,
@@ -1147,7 +1153,7 @@ def write_comparison(
 
 
 def write_optimisation(
-    opt: Any,
+    opt: Optimisation,
     folder: str | Path,
     *,
     name: str = "optimise",
@@ -1168,6 +1174,8 @@ def write_optimisation(
     paths = [write_csv(opt.table, out / f"{name}.csv", fmt=csv_format)]
     best = opt.comparison(model, k=k, threshold_min=threshold_min)
     after, before = best.sites_after, best.sites_before
+    if after is None or before is None:
+        raise InputError("the solution's comparison does not hold its sites before and after")
     chosen = after[~after["site_id"].isin(before["site_id"])]
     paths.append(write_gpkg({f"chosen_{model}": chosen}, out / f"{name}.gpkg"))
     paths += write_comparison(
