@@ -14,11 +14,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from msapgeo import __version__, datasets, settings
+from msapgeo.comparison import Comparison
 from msapgeo.dem import DEM, estimate_mountain
 from msapgeo.diagnostic import (
     Diagnostic,
@@ -678,7 +680,7 @@ def _demo_planning_and_winter(
                 map_name=f"map_{kind}.html",
             )
             best = opt.comparison("maximal_covering", threshold_min=20.0)
-            new = best.sites_after[~best.sites_after["site_id"].isin(best.sites_before["site_id"])]
+            new = best.site_changes()[0]
             lines.append(
                 f"planning ({kind}): best site for 20 min coverage: "
                 + ", ".join(new.get("name", new["site_id"]).astype(str))
@@ -694,7 +696,7 @@ def _demo_planning_and_winter(
                 csv_format=args.csv_format,
                 title=t_("Hiver : ") + what,
                 edges=edges,
-                closed_roads=closed_road_geometry(graph, sc.closed),
+                closed_roads=closed_road_geometry(graph, sc.closed, edges),
                 tables={"closed_ways": sc.closed},
             )
             communes = winter.communes
@@ -817,19 +819,37 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     r = _region(args)
     add = _parse_add(args.add, r.origins) if args.add else None
     ev = r.evaluate(add=add, remove=args.remove)
+    _write_comparison_run(args, r, ev, "evaluation", t0, t_("Nouveau site : temps avant et après"))
+
+
+def _write_comparison_run(
+    args: argparse.Namespace,
+    r: Region,
+    comp: Comparison,
+    name: str,
+    t0: float,
+    title: str,
+    *,
+    header: str = "",
+    **files: Any,
+) -> None:
+    """Write a before/after (``evaluate``, ``scenario``) as one output folder and say it."""
     edges = r.graph().edges_gdf()
-    with OutputFolder(args.out, {"command": "evaluate", "region": r.label}) as folder:
+    if "closed" in files:
+        files["closed_roads"] = closed_road_geometry(r.graph(), files.pop("closed"), edges)
+    with OutputFolder(args.out, {"command": args.command, "region": r.label}) as folder:
         written = write_comparison(
-            ev,
+            comp,
             folder.path,
-            "evaluation",
+            name,
             csv_format=args.csv_format,
-            title=t_("Nouveau site : temps avant et après"),
+            title=title,
             edges=edges,
+            **files,
         )
-    print(f"region: {r.label}")
-    print(ev.summary.to_string(index=False))
-    print(ev.plain_summary())
+    print(f"region: {r.label}{header}")
+    print(comp.summary.to_string(index=False))
+    print(comp.plain_summary())
     print(f"written: {args.out}/" + ", ".join(p.name for p in written))
     print(f"done in {time.perf_counter() - t0:.1f} s")
 
@@ -915,22 +935,17 @@ def cmd_scenario(args: argparse.Namespace) -> None:
         winter=args.winter,
     )
     sc = comp.scenario
-    with OutputFolder(args.out, {"command": "scenario", "region": r.label}) as folder:
-        written = write_comparison(
-            comp,
-            folder.path,
-            "scenario",
-            csv_format=args.csv_format,
-            title=t_("Fermeture : temps avant et après"),
-            edges=r.graph().edges_gdf(),
-            closed_roads=closed_road_geometry(r.graph(), sc.closed),
-            tables={"closed_ways": sc.closed, "not_evaluated": sc.not_evaluated},
-        )
-    print(f"region: {r.label}; {len(sc.closed)} ways closed")
-    print(comp.summary.to_string(index=False))
-    print(comp.plain_summary())
-    print(f"written: {args.out}/" + ", ".join(p.name for p in written))
-    print(f"done in {time.perf_counter() - t0:.1f} s")
+    _write_comparison_run(
+        args,
+        r,
+        comp,
+        "scenario",
+        t0,
+        t_("Fermeture : temps avant et après"),
+        header=f"; {len(sc.closed)} ways closed",
+        closed=sc.closed,
+        tables={"closed_ways": sc.closed, "not_evaluated": sc.not_evaluated},
+    )
 
 
 def cmd_batch(args: argparse.Namespace) -> None:

@@ -181,6 +181,17 @@ class Comparison:
         """``before, after, communes, summary = comparison``."""
         return iter((self.before, self.after, self.communes, self.summary))
 
+    def site_changes(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        """The sites added and the sites removed by the change (matched on ``site_id``;
+        empty when the sites before and after are not known)."""
+        b, a = self.sites_before, self.sites_after
+        if b is None or a is None or "site_id" not in b or "site_id" not in a:
+            empty = gpd.GeoDataFrame({"site_id": []}, geometry=[], crs="EPSG:4326")
+            return empty, empty
+        added = gpd.GeoDataFrame(a[~a["site_id"].isin(b["site_id"])], crs=a.crs)
+        removed = gpd.GeoDataFrame(b[~b["site_id"].isin(a["site_id"])], crs=b.crs)
+        return added, removed
+
     def map(self, **kwargs: Any) -> Any:
         """Before/after map (:func:`msapgeo.maps.before_after_map`)."""
         from msapgeo.maps import before_after_map

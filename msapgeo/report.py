@@ -1130,15 +1130,11 @@ def write_comparison(
         origins = gpd.GeoDataFrame(origins, geometry="geometry", crs=settings.default_crs)
     if isinstance(origins, gpd.GeoDataFrame):
         layers["communes"] = origins
-    before = comp.sites_before if comp.sites_before is not None else None
-    after = comp.sites_after if comp.sites_after is not None else None
-    if before is not None and after is not None and "site_id" in before and "site_id" in after:
-        added = after[~after["site_id"].isin(before["site_id"])]
-        removed = before[~before["site_id"].isin(after["site_id"])]
-        if len(added):
-            layers["sites_added"] = gpd.GeoDataFrame(added, crs=after.crs)
-        if len(removed):
-            layers["sites_removed"] = gpd.GeoDataFrame(removed, crs=before.crs)
+    added, removed = comp.site_changes()
+    if len(added):
+        layers["sites_added"] = added
+    if len(removed):
+        layers["sites_removed"] = removed
     if closed_roads is not None and len(closed_roads):
         layers["closed_roads"] = closed_roads
     if layers:
@@ -1173,10 +1169,9 @@ def write_optimisation(
     out = Path(folder)
     paths = [write_csv(opt.table, out / f"{name}.csv", fmt=csv_format)]
     best = opt.comparison(model, k=k, threshold_min=threshold_min)
-    after, before = best.sites_after, best.sites_before
-    if after is None or before is None:
+    if best.sites_after is None or best.sites_before is None:
         raise InputError("the solution's comparison does not hold its sites before and after")
-    chosen = after[~after["site_id"].isin(before["site_id"])]
+    chosen = best.site_changes()[0]
     paths.append(write_gpkg({f"chosen_{model}": chosen}, out / f"{name}.gpkg"))
     paths += write_comparison(
         best,

@@ -385,11 +385,14 @@ def closure(
     )
 
 
-def closed_road_geometry(graph: RoutingGraph, closed: pd.DataFrame) -> gpd.GeoDataFrame | None:
-    """Lines of the closed ways (``osm_way_id`` of ``closed``), for maps and GeoPackages."""
+def closed_road_geometry(
+    graph: RoutingGraph, closed: pd.DataFrame, edges: gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame | None:
+    """Lines of the closed ways (``osm_way_id`` of ``closed``), for maps and GeoPackages;
+    ``edges``: the graph's :meth:`~msapgeo.graph.RoutingGraph.edges_gdf` when already made."""
     if closed is None or not len(closed) or "osm_way_id" not in closed.columns:
         return None
-    e = graph.edges_gdf()
+    e = graph.edges_gdf() if edges is None else edges
     if "osm_way_id" not in e.columns:
         return None
     return e[e["osm_way_id"].isin(closed["osm_way_id"])]
