@@ -242,9 +242,9 @@ class Region:
         if k < 1:
             raise InputError(f"k={k}: give at least one new site")
         g = self.graph(profile=profile)
-        cands = snap(g, self.candidates[candidates])
-        off = cands[cands["exclusion"].notna()]
-        cands = self.routable_candidates(candidates, profile=profile)
+        snapped = snap(g, self.candidates[candidates])
+        off = snapped[snapped["exclusion"].notna()]
+        cands = snapped[snapped["exclusion"].isna()].reset_index(drop=True)
         if not len(cands):
             raise InputError(f"no {candidates} candidate lies on the network")
         o = self.origins if origins is None else origins

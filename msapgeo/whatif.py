@@ -51,6 +51,7 @@ def evaluate(
     remove: Sequence[str] = (),
     thresholds: Sequence[float] = (10.0, 20.0, 30.0, 45.0),
     site_id: str = "site_id",
+    before: gpd.GeoDataFrame | None = None,
 ) -> Evaluation:
     """Who gains, and how much, if sites are added or removed.
 
@@ -70,6 +71,9 @@ def evaluate(
         Minutes for the "newly within" counts.
     site_id
         Identifier column of the sites.
+    before
+        The nearest-site run of ``origins`` to ``sites`` when already made (time only;
+        :func:`evaluate_plans` routes it once for all its solutions).
 
     Returns
     -------
@@ -97,7 +101,11 @@ def evaluate(
                 + "; ".join(f"{r[site_id]}: {r['exclusion']}" for _, r in bad.iterrows())
             )
         after = pd.concat([after, added], ignore_index=True)
-    before_res = nearest_site(graph, o, s, site_id=site_id, distances=False, second=False)
+    before_res = (
+        nearest_site(graph, o, s, site_id=site_id, distances=False, second=False)
+        if before is None
+        else before
+    )
     after_res = nearest_site(
         graph,
         o,
@@ -231,7 +239,7 @@ def evaluate_plans(
     site_id: str = "site_id",
 ) -> Optimisation:
     """Evaluate every solution of a location-model table (:func:`evaluate` of opening its
-    ``chosen`` candidates; one run per distinct set of sites).
+    ``chosen`` candidates; the "before" routed once, one "after" per distinct set).
 
     Parameters
     ----------
@@ -251,6 +259,8 @@ def evaluate_plans(
     Optimisation
     """
     ids = candidates[site_id].astype(str)
+    o, s = ensure_snapped(graph, origins), ensure_snapped(graph, sites)
+    before = nearest_site(graph, o, s, site_id=site_id, distances=False, second=False)
     done: dict[frozenset[str], Evaluation] = {}
     out: list[Evaluation] = []
     for chosen in table["chosen"].astype(str):
@@ -260,6 +270,6 @@ def evaluate_plans(
             if unknown:
                 raise InputError(f"chosen site(s) not among the candidates: {unknown}")
             add = candidates[ids.isin(list(key)).to_numpy()]
-            done[key] = evaluate(graph, origins, sites, add=add, site_id=site_id)
+            done[key] = evaluate(graph, o, s, add=add, site_id=site_id, before=before)
         out.append(done[key])
     return Optimisation(table=table.reset_index(drop=True), comparisons=out)
