@@ -45,7 +45,7 @@ from msapgeo.osmread import (
     read_features,
     read_ways,
 )
-from msapgeo.speeds import SOURCE_CODE, SpeedModel, urban_hint, way_speeds
+from msapgeo.speeds import SOURCE_CODE, SpeedModel, speed_key, urban_hint, way_speeds
 
 __all__ = [
     "AMENITIES",
@@ -271,20 +271,30 @@ def build_graph(
     src = np.zeros((n_ways, 4), np.uint8)
     hint = np.zeros(n_ways, np.int8)  # 1 urban, -1 rural, 0 unknown
     legal_model = replace(model, practical=False)
+    # ways sharing the tags that decide speeds share them: computed once per combination
+    # (a few hundred in a département), not once per way
+    known: dict[tuple[Any, ...], tuple[list[float], list[int], list[float]]] = {}
     for i, tags in enumerate(raw.tags):
         f, b, label = oneway_of(tags)
         fwd[i], bwd[i] = f, b
         labels.append(label)
         oneway = not (f and b)
-        for j, direction in enumerate(("forward", "backward")):
-            ds = way_speeds(tags, direction, oneway, model)
-            spd[i, 2 * j], spd[i, 2 * j + 1] = ds.urban_kmh, ds.rural_kmh
-            src[i, 2 * j] = SOURCE_CODE[ds.urban_source]
-            src[i, 2 * j + 1] = SOURCE_CODE[ds.rural_source]
-            village[i, j] = ds.urban_kmh
-            if model.practical:
-                legal = way_speeds(tags, direction, oneway, legal_model)
-                village[i, j] = min(legal.urban_kmh, ds.rural_kmh)
+        key = (speed_key(tags, model), oneway)
+        row = known.get(key)
+        if row is None:
+            row = ([], [], [])
+            for direction in ("forward", "backward"):
+                ds = way_speeds(tags, direction, oneway, model)
+                row[0].extend((ds.urban_kmh, ds.rural_kmh))
+                row[1].extend((SOURCE_CODE[ds.urban_source], SOURCE_CODE[ds.rural_source]))
+                v = ds.urban_kmh
+                if model.practical:
+                    v = min(
+                        way_speeds(tags, direction, oneway, legal_model).urban_kmh, ds.rural_kmh
+                    )
+                row[2].append(v)
+            known[key] = row
+        spd[i], src[i], village[i] = row
         h = urban_hint(tags)
         hint[i] = 0 if h is None else (1 if h else -1)
 

@@ -396,6 +396,30 @@ class DirectionSpeed:
     rural_source: str
 
 
+#: The tags :func:`way_speeds` reads (``ref`` only for :attr:`SpeedModel.departmental_kmh`):
+#: two ways that agree on them get the same speeds.
+SPEED_TAG_KEYS: tuple[str, ...] = (
+    "highway",
+    "maxspeed",
+    "maxspeed:forward",
+    "maxspeed:backward",
+    "junction",
+    "motorroad",
+    "dual_carriageway",
+    "lanes",
+    "lanes:forward",
+    "lanes:backward",
+)
+
+
+def speed_key(tags: Mapping[str, str], model: SpeedModel) -> tuple[str | None, ...]:
+    """What of a way's tags decides its speeds under ``model`` (a key to share them)."""
+    key = tuple(tags.get(k) for k in SPEED_TAG_KEYS)
+    if model.departmental_kmh is not None:
+        key += (tags.get("ref"),)
+    return key
+
+
 def way_speeds(
     tags: Mapping[str, str], direction: str, oneway: bool, model: SpeedModel | None = None
 ) -> DirectionSpeed:
