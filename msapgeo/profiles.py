@@ -52,6 +52,7 @@ speed and are counted in the graph's metadata. Each reduced segment records ``sl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -199,10 +200,23 @@ def _way_ranks(graph: RoutingGraph) -> np.ndarray:
     return ranks
 
 
-def approach_controls(
-    graph: RoutingGraph, kmh_fwd: np.ndarray, kmh_bwd: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, object]]:
-    """Wait and slow-down (s) of arriving at each vertex, forward and backward.
+class Approaches(NamedTuple):
+    """Per vertex, arriving forward (along the way's node order) or backward: the wait
+    (signal delay, stop standstill, s), the slow-down for the control (s) and the speed
+    the control imposes (0 at a stop, :data:`msapgeo.speeds.YIELD_KMH` when yielding,
+    ``inf`` otherwise); and the counts."""
+
+    wait_fwd: np.ndarray
+    slow_fwd: np.ndarray
+    kmh_fwd: np.ndarray
+    wait_bwd: np.ndarray
+    slow_bwd: np.ndarray
+    kmh_bwd: np.ndarray
+    report: dict[str, object]
+
+
+def approach_controls(graph: RoutingGraph, kmh_fwd: np.ndarray, kmh_bwd: np.ndarray) -> Approaches:
+    """Wait, slow-down (s) and control speed of arriving at each vertex, each direction.
 
     Parameters
     ----------
@@ -213,10 +227,9 @@ def approach_controls(
 
     Returns
     -------
-    (wait_fwd, slow_fwd, wait_bwd, slow_bwd, report)
-        Per vertex: arriving forward (along the way's node order) or backward. The wait
-        is the mean signal delay or the stop's standstill; the slow-down is the time
-        lost braking for the control and accelerating again.
+    Approaches
+        The wait is the mean signal delay or the stop's standstill; the slow-down is the
+        time lost braking for the control and accelerating again.
     """
     osm = graph.vx_osmid
     n = len(osm)
@@ -288,7 +301,6 @@ def approach_controls(
 
     code_f[first] = 0  # nothing arrives forward at a way's first vertex
     code_b[last] = 0
-    report_codes = {"code_fwd": code_f, "code_bwd": code_b}
     out = []
     for code, v_in in ((code_f, v_in_f), (code_b, v_in_b)):
         wait = np.zeros(n)
@@ -306,9 +318,9 @@ def approach_controls(
         "junction_vertices": int(np.unique(osm[junction]).size),
         "approaches_controlled": int((code_f[~first] > 0).sum() + (code_b[~last] > 0).sum()),
         "control_nodes": {k: len(v) for k, v in controls.items()},
-        **report_codes,
     }
-    return out[0], out[1], out[2], out[3], report
+    kmh = [np.select([c == 2, c == 1], [0.0, YIELD_KMH], np.inf) for c in (code_f, code_b)]
+    return Approaches(out[0], out[1], kmh[0], out[2], out[3], kmh[1], report)
 
 
 def edge_controls(
@@ -328,17 +340,14 @@ def edge_controls(
     with np.errstate(divide="ignore", invalid="ignore"):
         kmh_f = np.where(graph.seg_time_fwd_s > 0, length / graph.seg_time_fwd_s * 3.6, 0.0)
         kmh_b = np.where(graph.seg_time_bwd_s > 0, length / graph.seg_time_bwd_s * 3.6, 0.0)
-    wf, sf, wb, sb, report = approach_controls(graph, kmh_f, kmh_b)
-    code_f = np.asarray(report.pop("code_fwd"))
-    code_b = np.asarray(report.pop("code_bwd"))
+    a = approach_controls(graph, kmh_f, kmh_b)
     e = graph.edges
     head = np.where(e["reversed"], e["first_vx"], e["last_vx"])
     rev = e["reversed"]
-    wait = np.where(rev, wb[head], wf[head])
-    slow = np.where(rev, sb[head], sf[head])
-    code = np.where(rev, code_b[head], code_f[head])
-    kmh = np.select([code == 2, code == 1], [0.0, YIELD_KMH], np.inf)
-    return wait, slow, kmh, report
+    wait = np.where(rev, a.wait_bwd[head], a.wait_fwd[head])
+    slow = np.where(rev, a.slow_bwd[head], a.slow_fwd[head])
+    kmh = np.where(rev, a.kmh_bwd[head], a.kmh_fwd[head])
+    return wait, slow, kmh, a.report
 
 
 def junction_delays(
@@ -347,9 +356,7 @@ def junction_delays(
     """Node-based junction delays (s) per segment and direction: wait plus slow-down of
     the approach, added to the segment that arrives (no turn costs; see :mod:`msapgeo.
     turns` for the turn-expanded graph that the practical profile routes on)."""
-    wf, sf, wb, sb, report = approach_controls(graph, kmh_fwd, kmh_bwd)
-    report.pop("code_fwd")
-    report.pop("code_bwd")
+    wf, sf, _, wb, sb, _, report = approach_controls(graph, kmh_fwd, kmh_bwd)
     n = len(wf)
     d_fwd = np.zeros(n)
     d_bwd = np.zeros(n)
