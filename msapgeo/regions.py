@@ -386,6 +386,11 @@ def _post_offices(features: OSMFeatures) -> gpd.GeoDataFrame:
     return post.reset_index(drop=True)
 
 
+def _candidates(features: OSMFeatures, origins: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """Candidate sites of a territory of communes: its post offices and its town halls."""
+    return {"post_offices": _post_offices(features), "townhalls": _townhall_candidates(origins)}
+
+
 def _townhall_candidates(origins: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     c = origins[["insee_com", "nom", "geometry"]].copy()
     c.insert(0, "site_id", "mairie/" + c["insee_com"].astype(str))
@@ -497,10 +502,7 @@ def pays_du_mont_blanc(*, progress: bool | None = None) -> Region:
         features=features,
         origins=origins,
         sites=sites,
-        candidates={
-            "post_offices": _post_offices(features),
-            "townhalls": _townhall_candidates(origins),
-        },
+        candidates=_candidates(features, origins),
         density=datasets.load_density_grid(),
         mountain=datasets.load_mountain_zone(),
         zonages=datasets.load_zonages(),
@@ -647,10 +649,7 @@ def departement_region(
         features=features,
         origins=origins,
         sites=sites,
-        candidates={
-            "post_offices": _post_offices(features),
-            "townhalls": _townhall_candidates(origins),
-        },
+        candidates=_candidates(features, origins),
         density=context["density"],
         mountain=context["mountain"],
         zonages=context["zonages"],
