@@ -323,10 +323,11 @@ class RoutingGraph:
         ids = np.unique(np.asarray(osmids, dtype=np.int64))
         if len(ids) == 0:
             return self
-        if not (np.isin(self.vx_osmid, ids) & ~self.vx_junction).any():
+        wanted = np.isin(self.vx_osmid, ids)  # the kept graph shares the vertex arrays
+        if not (wanted & ~self.vx_junction).any():
             return self
         base: RoutingGraph = self.__dict__.get("_with_nodes", self)
-        new = np.isin(base.vx_osmid, ids) & ~base.vx_junction
+        new = wanted & ~base.vx_junction
         if not new.any():
             return base
         grown = self.replace(vx_junction=base.vx_junction | new)
