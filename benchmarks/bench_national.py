@@ -7,7 +7,14 @@ Usage::
 
 The extracts are written with pyosmium into the cache: a perturbed grid of streets whose
 ways run over ~10 vertices each (so most vertices are shape points, as in OSM), classes
-and a third of ``maxspeed`` tags drawn at random, a village ``place`` node every 25 km².
+and a third of ``maxspeed`` tags drawn at random, a village ``place`` node every 25 km²,
+and beside every road vertex a building of five nodes: six nodes in the file per road
+vertex, as in the France extract (~600 M nodes, ~100 M of them on roads). Node ids grow
+by 15 on average, as France's do (~600 M nodes under ids up to ~12·10^9), so that
+pyosmium's location index is as sparse as it would be there. Each extract is built twice
+in fresh processes, side by side: the one-pass read (locations of every node) and the
+lean read (:func:`msapgeo.network.read_ways` with ``two_pass``: road nodes only), which
+msapgeo uses for files of ``settings.lean_read_min_mb`` (1 GB) or more.
 Each build runs in a fresh process; its peak resident memory is read from ``VmHWM``. The
 routing step snaps 35,000 origins and 2,850 sites (mid-street points), routes nearest
 sites end to end, and times one raw ``csgraph.dijkstra(min_only=True)`` on the same
@@ -30,8 +37,10 @@ import numpy as np
 FRANCE_VERTICES = 100_000_000
 
 
-def write_extract(path: Path, n_vertices: int, seed: int = 0) -> None:
+def write_extract(path: Path, n_vertices: int, seed: int = 0, building_nodes: int = 5) -> None:
     """A synthetic road extract of about ``n_vertices`` vertices (see the module notes)."""
+    from array import array
+
     import osmium
 
     rng = np.random.default_rng(seed)
@@ -42,27 +51,44 @@ def write_extract(path: Path, n_vertices: int, seed: int = 0) -> None:
     lon0, lat0 = 2.0, 45.0
     classes = np.array(["residential", "unclassified", "tertiary", "secondary", "primary"])
     probs = np.array([0.45, 0.25, 0.15, 0.1, 0.05])
-    nid = 1
+    gaps = rng.integers(1, 30, size=1 << 20)  # id steps, 15 on average
+    gap_i = 0
+    nid = 0
     wid = 1
     span = k * per_way  # vertices per street line
+    corners = np.exp(2j * np.pi * np.arange(building_nodes) / building_nodes) * 1e-4
+    building_refs = array("q")
     tmp = path.with_suffix(".tmp.pbf")
     tmp.unlink(missing_ok=True)
+
+    def new_id() -> int:
+        nonlocal nid, gap_i
+        nid += int(gaps[gap_i])
+        gap_i = (gap_i + 1) % len(gaps)
+        return nid
+
     with osmium.SimpleWriter(str(tmp)) as w:
-        # node ids: line-major grid of (2 directions × k lines × span vertices); crossings
-        # shared: horizontal line i vertex j*per_way is vertical line j vertex i*per_way
+        # crossings shared: horizontal line i vertex j*per_way is vertical line j vertex
+        # i*per_way; nodes are written in id order (a sorted extract)
         ids = {}
 
-        def node(
-            lon: float, lat: float, key: tuple[int, int, int], tags: dict | None = None
-        ) -> int:
-            nonlocal nid
+        def node(lon: float, lat: float, key: tuple[int, int, int]) -> int:
             if key in ids:
                 return ids[key]
-            ids[key] = nid
-            w.add_node(osmium.osm.mutable.Node(id=nid, location=(lon, lat), tags=tags or {}))
-            nid += 1
+            ids[key] = new_id()
+            w.add_node(osmium.osm.mutable.Node(id=ids[key], location=(lon, lat)))
+            # a building beside the road vertex: its nodes follow in the id sequence
+            for c in corners:
+                b = new_id()
+                w.add_node(
+                    osmium.osm.mutable.Node(
+                        id=b, location=(lon + 3e-4 + c.real, lat + 3e-4 + c.imag)
+                    )
+                )
+                building_refs.append(b)
             return ids[key]
 
+        road_ways = []
         for direction in (0, 1):
             for i in range(k):
                 refs_line = []
@@ -80,24 +106,28 @@ def write_extract(path: Path, n_vertices: int, seed: int = 0) -> None:
                     tags = {"highway": str(rng.choice(classes, p=probs))}
                     if rng.random() < 0.33:
                         tags["maxspeed"] = str(rng.choice([30, 50, 70, 80, 90]))
-                    w.add_way(
-                        osmium.osm.mutable.Way(
-                            id=wid, nodes=refs_line[s0 : s0 + per_way + 1], tags=tags
-                        )
-                    )
-                    wid += 1
+                    road_ways.append((refs_line[s0 : s0 + per_way + 1], tags))
             ids = {key: v for key, v in ids.items() if key[0] == 2}  # keep crossings only
         # villages: place nodes on a coarse grid
         for i in range(0, k, 30):
             for j in range(0, k, 30):
                 w.add_node(
                     osmium.osm.mutable.Node(
-                        id=nid,
+                        id=new_id(),
                         location=(lon0 + j * spacing * 10, lat0 + i * spacing * 10),
                         tags={"place": "village", "name": f"v{i}-{j}"},
                     )
                 )
-                nid += 1
+        for refs, tags in road_ways:
+            w.add_way(osmium.osm.mutable.Way(id=wid, nodes=refs, tags=tags))
+            wid += 1
+        del road_ways
+        b = np.frombuffer(building_refs, dtype=np.int64).reshape(-1, building_nodes)
+        for row in b.tolist():
+            w.add_way(
+                osmium.osm.mutable.Way(id=wid, nodes=[*row, row[0]], tags={"building": "yes"})
+            )
+            wid += 1
     os.replace(tmp, path)
 
 
@@ -109,7 +139,7 @@ def _hwm():
             return int(line.split()[1]) / 1024
 import msapgeo as mg
 mg.settings.progress = False
-{base}
+mg.settings.lean_read_min_mb = {lean_mb}
 t0 = time.perf_counter()
 g = mg.graph_from_osm({path!r})
 dt = time.perf_counter() - t0
@@ -117,9 +147,10 @@ print(json.dumps({{'s': dt, 'peak_mb': _hwm(), 'vertices': len(g.vx_osmid), 'nod
 """
 
 
-def bench_build(path: Path) -> dict[str, float]:
+def bench_build(path: Path, lean: bool) -> dict[str, float]:
+    code = _BUILD_CODE.format(path=str(path), lean_mb=1e-6 if lean else 1e9)
     out = subprocess.run(
-        [sys.executable, "-c", _BUILD_CODE.format(path=str(path), base="")],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         check=True,
@@ -178,41 +209,55 @@ def main() -> None:
     cache.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in sizes:
-        path = cache / f"synthetic-{n}.osm.pbf"
+        path = cache / f"synthetic-{n}-b5.osm.pbf"
         if not path.is_file():
             t0 = time.perf_counter()
             write_extract(path, n)
             print(f"wrote {path.name} in {time.perf_counter() - t0:.0f} s", flush=True)
-        b = bench_build(path)
+        one = bench_build(path, lean=False)
+        lean = bench_build(path, lean=True)
         r = bench_route(path)
-        rows.append({"n": n, **b, **r})
+        rows.append(
+            {
+                "n": n,
+                "file_mb": path.stat().st_size / 1e6,
+                **lean,
+                "one_s": one["s"],
+                "one_peak_mb": one["peak_mb"],
+                **r,
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
     print(
-        "\n| vertices | graph nodes | build (s) | peak RSS (GB) | snap 35,000 + 2,850 (s) "
+        "\n| road vertices | file (MB) | graph nodes | build one-pass (s) | peak RSS one-pass (GB) "
+        "| build lean (s) | peak RSS lean (GB) | snap 35,000 + 2,850 (s) "
         "| nearest site, first (s) | again (s) | csgraph floor (s) | again / floor |"
     )
-    print("|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    print("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for r in rows:
         print(
-            f"| {r['vertices']:,} | {r['nodes']:,} | {r['s']:.0f} | {r['peak_mb'] / 1024:.2f} | "
-            f"{r['snap_s']:.1f} | {r['first_s']:.1f} | {r['again_s']:.2f} | {r['floor_s']:.2f} "
-            f"| {r['again_s'] / r['floor_s']:.1f} |"
+            f"| {r['vertices']:,} | {r['file_mb']:.0f} | {r['nodes']:,} | {r['one_s']:.0f} "
+            f"| {r['one_peak_mb'] / 1024:.2f} | {r['s']:.0f} | {r['peak_mb'] / 1024:.2f} "
+            f"| {r['snap_s']:.1f} | {r['first_s']:.1f} | {r['again_s']:.2f} "
+            f"| {r['floor_s']:.2f} | {r['again_s'] / r['floor_s']:.1f} |"
         )
     big = rows[-1]
-    if len(rows) > 1:  # marginal cost per vertex between the two largest extracts
-        small = rows[-2]
-        dv = big["vertices"] - small["vertices"]
-        s_per_v = (big["s"] - small["s"]) / dv
-        mb_per_v = (big["peak_mb"] - small["peak_mb"]) / dv
-    else:
-        s_per_v, mb_per_v = big["s"] / big["vertices"], big["peak_mb"] / big["vertices"]
-    extra = FRANCE_VERTICES - big["vertices"]
-    print(
-        f"\nlinear extrapolation to {FRANCE_VERTICES:,} vertices from the marginal cost "
-        f"between the two largest extracts: build {(big['s'] + s_per_v * extra) / 60:.0f} min, "
-        f"peak RSS {(big['peak_mb'] + mb_per_v * extra) / 1024:.0f} GB "
-        f"({mb_per_v * 1e6 / 1024:.2f} GB per million vertices)"
-    )
+    for label, s_key, mb_key in (("one-pass", "one_s", "one_peak_mb"), ("lean", "s", "peak_mb")):
+        if len(rows) > 1:  # marginal cost per vertex between the two largest extracts
+            small = rows[-2]
+            dv = big["vertices"] - small["vertices"]
+            s_per_v = (big[s_key] - small[s_key]) / dv
+            mb_per_v = (big[mb_key] - small[mb_key]) / dv
+        else:
+            s_per_v, mb_per_v = big[s_key] / big["vertices"], big[mb_key] / big["vertices"]
+        extra = FRANCE_VERTICES - big["vertices"]
+        print(
+            f"{label}: linear extrapolation to {FRANCE_VERTICES:,} road vertices from the "
+            f"marginal cost between the two largest extracts: build "
+            f"{(big[s_key] + s_per_v * extra) / 60:.0f} min, peak RSS "
+            f"{(big[mb_key] + mb_per_v * extra) / 1024:.1f} GB "
+            f"({mb_per_v * 1e6 / 1024:.3f} GB per million road vertices)"
+        )
 
 
 if __name__ == "__main__":

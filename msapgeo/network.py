@@ -41,8 +41,10 @@ from msapgeo.osmread import (
     _check_file,
     _header_info,
     _push_run,
+    features_from_lean_read,
     read_buildings,
     read_features,
+    read_places,
     read_ways,
 )
 from msapgeo.speeds import SOURCE_CODE, SpeedModel, speed_key, urban_hint, way_speeds
@@ -70,6 +72,7 @@ __all__ = [
     "oneway_of",
     "read_buildings",
     "read_features",
+    "read_places",
     "read_ways",
     "street_density_km_km2",
 ]
@@ -408,11 +411,25 @@ def graph_from_osm(
     """
     t0 = time.perf_counter()
     p = _check_file(path)
-    raw = read_ways(p, network_type=network_type, progress=progress)
+    lean = p.stat().st_size >= settings.lean_read_min_mb * 1e6
+    raw = read_ways(
+        p,
+        network_type=network_type,
+        progress=progress,
+        two_pass=lean,
+        landuse=builtup and lean and features is None,
+    )
     areas = None
+    skipped: dict[str, int] = {}
     if builtup:
-        feats = features if features is not None else read_features(p, progress=progress)
+        if features is not None:
+            feats = features
+        elif lean:  # no full read of a région- or France-size file: see read_ways
+            feats = features_from_lean_read(p, raw)
+        else:
+            feats = read_features(p, progress=progress)
         areas = builtup_areas(feats)
+        skipped = dict(feats.skipped)
     header = _header_info(p)
     g = build_graph(
         raw,
@@ -423,6 +440,8 @@ def graph_from_osm(
             "source_sha256": sha256_file(p),
             "osm_timestamp": header,
             "network_type": network_type or settings.network_type,
+            "lean_read": lean,
+            "builtup_skipped": skipped,
         },
     )
     g.meta["build_s"] = round(time.perf_counter() - t0, 3)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import osmium
 import pandas as pd
 import shapely
@@ -53,6 +54,13 @@ class RawWays:
     restrictions: list[list[Any]] = field(default_factory=list)
     #: Restrictions whose ``via`` is a way (not applied) or that are malformed.
     restrictions_skipped: int = 0
+    #: Built-up ``landuse`` ways read by the lean read (``landuse=True``):
+    #: ``(landuse, polygon)``; multipolygon relations are counted in
+    #: ``landuse_relations_skipped``, not assembled.
+    landuse: list[tuple[str, Any]] = field(default_factory=list)
+    landuse_relations_skipped: int = 0
+    #: One dict per distinct set of kept tags, shared by the ways that have it.
+    tag_pool: dict[tuple[tuple[str, str], ...], dict[str, str]] = field(default_factory=dict)
 
 
 #: ``highway=*`` values of nodes that control a junction (junction delays).
@@ -73,7 +81,12 @@ def _check_file(path: str | Path) -> Path:
 
 
 def read_ways(
-    path: str | Path, *, network_type: str | None = None, progress: bool | None = None
+    path: str | Path,
+    *,
+    network_type: str | None = None,
+    progress: bool | None = None,
+    two_pass: bool | None = None,
+    landuse: bool = False,
 ) -> RawWays:
     """Stream the drivable ways of an OSM file with their node locations.
 
@@ -85,6 +98,13 @@ def read_ways(
         ``"drive"`` (default :data:`msapgeo.settings.network_type`) or ``"drive_service"``.
     progress
         Show a progress bar.
+    two_pass
+        Keep the locations of the drivable ways' nodes only, reading the file three
+        times (:func:`_read_ways_lean`); by default for files of
+        :data:`msapgeo.settings.lean_read_min_mb` or more.
+    landuse
+        With ``two_pass``, also keep the closed built-up ``landuse`` ways as polygons
+        (``raw.landuse``), for built-up areas without a second read of the file.
 
     Returns
     -------
@@ -102,46 +122,36 @@ def read_ways(
     if network_type not in _COMPILED:
         raise OSMReadError(f"network_type {network_type!r}: choose from {sorted(_COMPILED)}")
     progress = settings.progress if progress is None else progress
+    if two_pass is None:
+        two_pass = p.stat().st_size >= settings.lean_read_min_mb * 1e6
     raw = RawWays()
-    fp = (
-        osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(osmium.filter.KeyFilter("highway"))
-    )
     bar = tqdm(desc=f"read ways {p.name}", unit=" ways", disable=not progress, leave=False)
     try:
-        for w in fp:
-            if isinstance(w, osmium.osm.Node):
-                kind = w.tags.get("highway")
-                if kind in CONTROL_NODES:
-                    raw.controls.setdefault(kind, []).append(w.id)
-                continue
-            bar.update()
-            if not isinstance(w, osmium.osm.Way):
-                continue
-            tags = {k: str(w.tags[k]) for k in KEEP_TAGS if k in w.tags}
-            ok, why = is_drivable(tags, network_type)
-            if not ok:
-                raw.rejected[why] += 1
-                continue
-            run_ids: list[int] = []
-            run_lon: list[float] = []
-            run_lat: list[float] = []
-            for n in w.nodes:
-                loc = n.location
-                if loc.valid():
-                    run_ids.append(n.ref)
-                    run_lon.append(loc.lon)
-                    run_lat.append(loc.lat)
-                    continue
-                raw.missing_nodes += 1
-                _push_run(raw, w.id, tags, run_ids, run_lon, run_lat)
-                run_ids, run_lon, run_lat = [], [], []
-            _push_run(raw, w.id, tags, run_ids, run_lon, run_lat)
+        if two_pass:
+            _read_ways_lean(p, network_type, raw, bar, landuse=landuse)
+        else:
+            fp = (
+                osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
+                .with_locations()
+                .with_filter(osmium.filter.KeyFilter("highway"))
+            )
+            for w in fp:
+                if isinstance(w, osmium.osm.Node):
+                    _take_control(raw, w)
+                elif isinstance(w, osmium.osm.Way):
+                    bar.update()
+                    _take_way(raw, w, network_type)
     except RuntimeError as exc:
         raise OSMReadError(f"OSM file {p} could not be read: {exc}") from exc
     finally:
         bar.close()
+    # controls on the drivable roads only (the lean read sees no other node)
+    on_road = np.unique(np.asarray(raw.osmid, dtype=np.int64))
+    on_road_controls = {
+        k: [int(i) for i in np.asarray(v, np.int64)[np.isin(v, on_road)]]
+        for k, v in raw.controls.items()
+    }
+    raw.controls = {k: v for k, v in on_road_controls.items() if v}
     _read_restrictions(p, raw)
     if not raw.way_id:
         raise OSMReadError(
@@ -149,6 +159,124 @@ def read_ways(
             f"{sum(raw.rejected.values())} highway ways were rejected"
         )
     return raw
+
+
+def _take_control(raw: RawWays, node: Any) -> None:
+    """Record a traffic-control node (``highway=traffic_signals|stop|give_way``)."""
+    kind = node.tags.get("highway")
+    if kind in CONTROL_NODES:
+        raw.controls.setdefault(kind, []).append(node.id)
+
+
+def _take_way(raw: RawWays, w: Any, network_type: str) -> None:
+    """Add a way with located nodes to ``raw`` if it is drivable, split where a node's
+    location is missing from the extract."""
+    tags = {k: str(w.tags[k]) for k in KEEP_TAGS if k in w.tags}
+    ok, why = is_drivable(tags, network_type)
+    if not ok:
+        raw.rejected[why] += 1
+        return
+    tags = _intern_tags(raw, tags)
+    run_ids: list[int] = []
+    run_lon: list[float] = []
+    run_lat: list[float] = []
+    for n in w.nodes:
+        loc = n.location
+        if loc.valid():
+            run_ids.append(n.ref)
+            run_lon.append(loc.lon)
+            run_lat.append(loc.lat)
+            continue
+        raw.missing_nodes += 1
+        _push_run(raw, w.id, tags, run_ids, run_lon, run_lat)
+        run_ids, run_lon, run_lat = [], [], []
+    _push_run(raw, w.id, tags, run_ids, run_lon, run_lat)
+
+
+def _intern_tags(raw: RawWays, tags: dict[str, str]) -> dict[str, str]:
+    """The one dict of ``raw`` equal to ``tags`` (ways sharing their kept tags share one
+    dict instead of one each: most residential streets differ only by name)."""
+    key = tuple(tags.items())
+    return raw.tag_pool.setdefault(key, tags)
+
+
+class _ControlHandler:
+    """pyosmium handler recording the traffic-control nodes it sees."""
+
+    def __init__(self, raw: RawWays) -> None:
+        self.raw = raw
+
+    def node(self, n: Any) -> None:
+        _take_control(self.raw, n)
+
+
+def _read_ways_lean(
+    p: Path, network_type: str, raw: RawWays, bar: Any, *, landuse: bool = False
+) -> None:
+    """Read the drivable ways keeping the locations of their nodes only.
+
+    A one-pass read keeps the location of every node of the file (16 bytes each in
+    pyosmium's sparse index: about 11 GB for the ~700 million nodes of France, most of
+    them buildings'). Here a first pass over the ways collects the ids of the drivable
+    ways' nodes; a second, in libosmium alone, stores the locations of those nodes only
+    (and hands the traffic-control nodes among them to Python); a third reads the ways
+    again with their locations. Same result as the one-pass read (tested). With
+    ``landuse``, the closed built-up ``landuse`` ways are located and kept as polygons in
+    the same passes.
+    """
+    refs: MutableSequence[int] = array("q")
+    keys = ("highway", "landuse") if landuse else ("highway",)
+    highway = osmium.filter.KeyFilter(*keys)
+    for w in osmium.FileProcessor(str(p), osmium.osm.WAY).with_filter(highway):
+        if not isinstance(w, osmium.osm.Way):
+            continue
+        if "highway" in w.tags:
+            tags = {k: str(w.tags[k]) for k in KEEP_TAGS if k in w.tags}
+            if is_drivable(tags, network_type)[0]:
+                refs.extend([n.ref for n in w.nodes])
+        elif _builtup_landuse(w):
+            refs.extend([n.ref for n in w.nodes])
+    if landuse:
+        for r in osmium.FileProcessor(str(p), osmium.osm.RELATION).with_filter(
+            osmium.filter.KeyFilter("landuse")
+        ):
+            if r.tags.get("landuse") in BUILTUP_LANDUSE:
+                raw.landuse_relations_skipped += 1
+    ids = np.unique(np.asarray(refs, dtype=np.int64)) if len(refs) else np.zeros(0, np.int64)
+    del refs
+    store = osmium.index.create_map("sparse_mem_array")
+    locations = osmium.NodeLocationsForWays(store)
+    wanted = osmium.filter.IdFilter(ids)
+    del ids
+    node_highway = osmium.filter.KeyFilter("highway")
+    controls = _ControlHandler(raw)
+    with osmium.io.Reader(str(p), osmium.osm.NODE) as rd:
+        osmium.apply(rd, wanted, locations, node_highway, controls)
+    del wanted
+    # the location handler sorts its index when it sees its first way: show it one, so
+    # that lookups are right even when the file's nodes are not sorted by id
+    empty_way = osmium.io.FileBuffer(b"<osm version='0.6'><way id='1' version='1'/></osm>", "osm")
+    with osmium.io.Reader(empty_way, osmium.osm.WAY) as rd:
+        osmium.apply(rd, locations)
+    # the handlers and filters passed to the iterator must outlive it (kept in names)
+    lookup = osmium.NodeLocationsForWays(store)
+    lookup.ignore_errors()
+    with osmium.io.Reader(str(p), osmium.osm.WAY) as rd:
+        for w in osmium.OsmFileIterator(rd, lookup, highway):
+            if not isinstance(w, osmium.osm.Way):
+                continue
+            if "highway" in w.tags:
+                bar.update()
+                _take_way(raw, w, network_type)
+            elif _builtup_landuse(w):
+                ring = [(n.location.lon, n.location.lat) for n in w.nodes if n.location.valid()]
+                if len(ring) >= 4 and ring[0] == ring[-1]:
+                    raw.landuse.append((str(w.tags["landuse"]), shapely.Polygon(ring)))
+
+
+def _builtup_landuse(w: Any) -> bool:
+    """A closed way tagged with a built-up ``landuse`` (an area on its own)."""
+    return w.tags.get("landuse") in BUILTUP_LANDUSE and w.is_closed() and len(w.nodes) >= 4
 
 
 #: Vehicles whose exception voids a restriction for cars (``except=*``).
@@ -264,15 +392,7 @@ def read_features(path: str | Path, *, progress: bool | None = None) -> OSMFeatu
                     continue
                 pt = shapely.Point(loc.lon, loc.lat)
                 if "place" in tags:
-                    places.append(
-                        {
-                            "osm_id": o.id,
-                            "name": tags.get("name", ""),
-                            "place": tags.get("place"),
-                            "population_tag": tags.get("population", ""),
-                            "geometry": pt,
-                        }
-                    )
+                    places.append(_place_row(o, pt))
                 if tags.get("amenity") in AMENITIES:
                     amen.append(_amenity_row("node", o.id, tags, pt))
             elif isinstance(o, osmium.osm.Area):
@@ -307,15 +427,64 @@ def read_features(path: str | Path, *, progress: bool | None = None) -> OSMFeatu
     finally:
         bar.close()
     crs = settings.default_crs
-    pl = _gdf(places, ["osm_id", "name", "place", "population_tag"], crs)
-    pl["population"] = pd.to_numeric(
-        pl["population_tag"].astype(str).str.replace(r"[\s,.]", "", regex=True), errors="coerce"
-    )
     return OSMFeatures(
-        places=pl,
+        places=_places_gdf(places),
         amenities=_gdf(amen, ["osm_type", "osm_id", "amenity", "name", "operator"], crs),
         landuse=_gdf(landuse, ["landuse"], crs),
         boundaries=_gdf(bounds, ["osm_type", "osm_id", "admin_level", "name", "ref_insee"], crs),
+        skipped=skipped,
+    )
+
+
+def _place_row(o: Any, pt: shapely.Point) -> dict[str, Any]:
+    tags = o.tags
+    return {
+        "osm_id": o.id,
+        "name": tags.get("name", ""),
+        "place": tags.get("place"),
+        "population_tag": tags.get("population", ""),
+        "geometry": pt,
+    }
+
+
+def _places_gdf(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    pl = _gdf(rows, ["osm_id", "name", "place", "population_tag"], settings.default_crs)
+    pl["population"] = pd.to_numeric(
+        pl["population_tag"].astype(str).str.replace(r"[\s,.]", "", regex=True), errors="coerce"
+    )
+    return pl
+
+
+def read_places(path: str | Path) -> gpd.GeoDataFrame:
+    """The ``place=*`` nodes of an extract (the ``places`` of :func:`read_features`),
+    read without keeping any other node's location."""
+    p = _check_file(path)
+    rows: list[dict[str, Any]] = []
+    try:
+        for o in osmium.FileProcessor(str(p), osmium.osm.NODE).with_filter(
+            osmium.filter.KeyFilter("place")
+        ):
+            if isinstance(o, osmium.osm.Node) and o.location.valid():
+                rows.append(_place_row(o, shapely.Point(o.location.lon, o.location.lat)))
+    except RuntimeError as exc:
+        raise OSMReadError(f"OSM file {p} could not be read: {exc}") from exc
+    return _places_gdf(rows)
+
+
+def features_from_lean_read(path: str | Path, raw: RawWays) -> OSMFeatures:
+    """The features that decide built-up speeds — places and built-up ``landuse`` ways
+    kept by a lean :func:`read_ways` (``landuse=True``) — without a full read: town halls,
+    post offices and boundaries are left empty, landuse relations counted in ``skipped``."""
+    crs = settings.default_crs
+    lu = _gdf([{"landuse": k, "geometry": g} for k, g in raw.landuse], ["landuse"], crs)
+    skipped: Counter[str] = Counter()
+    if raw.landuse_relations_skipped:
+        skipped["landuse relation (lean read)"] = raw.landuse_relations_skipped
+    return OSMFeatures(
+        places=read_places(path),
+        amenities=_gdf([], ["osm_type", "osm_id", "amenity", "name", "operator"], crs),
+        landuse=lu,
+        boundaries=_gdf([], ["osm_type", "osm_id", "admin_level", "name", "ref_insee"], crs),
         skipped=skipped,
     )
 

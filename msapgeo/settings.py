@@ -86,6 +86,11 @@ assembly_buffer_km: float = 30.0
 #: Show tqdm progress bars on long steps.
 progress: bool = True
 
+#: OSM files of this size (MB) or more are read keeping the locations of the drivable
+#: roads' nodes only (three passes over the file instead of one, see
+#: :func:`msapgeo.network.read_ways`): a région or France, not a département.
+lean_read_min_mb: float = 1000.0
+
 #: Timeout (s) of one HTTP request in the data layer.
 http_timeout_s: float = 60.0
 
@@ -152,6 +157,7 @@ _VALIDATORS: dict[str, _Any] = {
     "thresholds_min": _thresholds,
     "assembly_buffer_km": _positive,
     "progress": _boolean,
+    "lean_read_min_mb": _positive,
     "http_timeout_s": _positive,
 }
 

@@ -86,9 +86,7 @@ def test_neighbours_come_from_polygon_adjacency(mirror: Path) -> None:
     assert datasets.departement_neighbours("2A") == ("2B",)
 
 
-def test_hautes_alpes_synthetic_network_with_its_neighbours(
-    tmp_path: Path, mirror: Path
-) -> None:
+def test_hautes_alpes_synthetic_network_with_its_neighbours(tmp_path: Path, mirror: Path) -> None:
     """The same on the SYNTHETIC Hautes-Alpes network (real town halls and France
     services, Delaunay edges): cut along the département borders, assembled again."""
     from msapgeo.pipeline import departement_inputs

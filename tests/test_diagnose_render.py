@@ -55,9 +55,7 @@ def test_excel_is_formatted(diag_out: Path) -> None:
     assert ws["A1"].font.bold
     header = [c.value for c in ws[1]]
     # French headers with their units
-    assert {"temps (min)", "distance (km)", "population (hab.)", "au-delà de 30 min"} <= set(
-        header
-    )
+    assert {"temps (min)", "distance (km)", "population (hab.)", "au-delà de 30 min"} <= set(header)
     epci = pd.read_excel(diag_out / "diagnostic" / "diagnostic.xlsx", sheet_name="epci")
     assert epci["EPCI"].is_unique  # one wide row per EPCI
     ex = pd.read_excel(diag_out / "diagnostic" / "diagnostic.xlsx", sheet_name="exclusions")

@@ -209,3 +209,56 @@ def test_graph_from_overpass_json_matches_the_file_reader(fixture_graph: Routing
     assert np.allclose(np.sort(g.edges["time_s"]), np.sort(fixture_graph.edges["time_s"]))
     with pytest.raises(OSMReadError, match="no drivable road"):
         graph_from_overpass_json([{"elements": []}])
+
+
+def _same_raw(a: object, b: object) -> None:
+    for k in ("way_id", "tags", "rejected", "missing_nodes", "controls", "restrictions"):
+        assert getattr(a, k) == getattr(b, k), k
+    for k in ("ptr", "osmid", "lon", "lat"):
+        assert list(getattr(a, k)) == list(getattr(b, k)), k
+
+
+def test_lean_read_equals_the_one_pass_read_on_an_unsorted_clipped_file(tmp_path: Path) -> None:
+    """The lean read (road nodes' locations only) gives the same ways, vertices, controls
+    and missing-node splits as the one-pass read, on a file whose nodes are not sorted
+    by id, with a node missing and nodes that no road uses (a building)."""
+    p = tmp_path / "unsorted.osm.pbf"
+    with osmium.SimpleWriter(str(p)) as w:
+        for nid in (9, 4, 1, 7, 3, 2, 50, 51, 52, 8):  # not sorted; 50-52: a building
+            tags = {"highway": "traffic_signals"} if nid == 3 else {}
+            if nid == 8:
+                tags = {"highway": "stop"}  # on no drivable road: not a control
+            w.add_node(osmium.osm.mutable.Node(id=nid, location=(6 + nid / 1000, 44.5), tags=tags))
+        ways = [
+            (1, [1, 2, 3, 4], {"highway": "primary", "name": "Route A"}),
+            (2, [3, 4, 99, 7, 9], {"highway": "tertiary"}),  # node 99 missing: split
+            (3, [50, 51, 52, 50], {"building": "yes"}),
+            (4, [7, 8], {"highway": "footway"}),
+            (5, [2, 7], {"highway": "residential", "name": "Rue B"}),
+        ]
+        for wid, refs, tags in ways:
+            w.add_way(osmium.osm.mutable.Way(id=wid, nodes=refs, tags=tags))
+    one = read_ways(p, two_pass=False)
+    lean = read_ways(p, two_pass=True)
+    _same_raw(one, lean)
+    assert lean.way_id == [1, 2, 2, 5]
+    assert lean.missing_nodes == 1
+    assert lean.controls == {"traffic_signals": [3]}
+    assert list(lean.lon)[:4] == [6.001, 6.002, 6.003, 6.004]
+
+
+def test_lean_build_equals_the_one_pass_build_on_chamonix(mirror: Path) -> None:
+    """A real extract built through the lean read (as a France-size file would be) has
+    bitwise the same segment times, built-up areas included."""
+    from msapgeo import datasets, settings
+    from msapgeo.network import graph_from_osm
+
+    p = datasets.fetch("osm_chamonix_2022")
+    one = graph_from_osm(p)
+    with settings.override(lean_read_min_mb=1e-6):
+        lean = graph_from_osm(p)
+    assert not one.meta["lean_read"]
+    assert lean.meta["lean_read"]
+    for k in ("vx_osmid", "vx_lon", "vx_lat", "seg_time_fwd_s", "seg_time_bwd_s", "way_id"):
+        assert np.array_equal(getattr(one, k), getattr(lean, k)), k
+    assert lean.meta["builtup_segments_share"] == one.meta["builtup_segments_share"] > 0.1

@@ -59,13 +59,17 @@ def test_one_comparison_type_with_one_sign(region: mg.Region, tmp_path: Path) ->
     # delta = after − before: a closure never makes a trip shorter, a new site never longer
     assert (winter.communes["delta_min"].dropna() >= -1e-9).all()
     assert (opening.communes["delta_min"].dropna() <= 1e-9).all()
-    assert list(winter.summary.columns) == list(opening.summary.columns) == [
-        "key",
-        "indicator",
-        "population",
-        "minutes",
-        "communes",
-    ]
+    assert (
+        list(winter.summary.columns)
+        == list(opening.summary.columns)
+        == [
+            "key",
+            "indicator",
+            "population",
+            "minutes",
+            "communes",
+        ]
+    )
     assert "perdent tout accès" in winter.plain_summary()
     assert "gagnent en moyenne" in opening.plain_summary()
     xlsx = opening.to_excel(tmp_path / "eval.xlsx")

@@ -65,12 +65,8 @@ def numbers(mirror: Path) -> dict[str, dict[str, Any]]:
     return current()
 
 
-@pytest.mark.parametrize(
-    ("name", "profile"), [(n, p) for n, ps in CASES.items() for p in ps]
-)
-def test_numbers_are_unchanged(
-    numbers: dict[str, dict[str, Any]], name: str, profile: str
-) -> None:
+@pytest.mark.parametrize(("name", "profile"), [(n, p) for n, ps in CASES.items() for p in ps])
+def test_numbers_are_unchanged(numbers: dict[str, dict[str, Any]], name: str, profile: str) -> None:
     expected = json.loads(EXPECTED.read_text())[name][profile]
     got = numbers[name][profile]
     assert got.keys() == expected.keys()
