@@ -47,7 +47,10 @@ def write_extract(path: Path, n_vertices: int, seed: int = 0, building_nodes: in
     per_way = 10
     n_ways = n_vertices // per_way
     k = int(np.sqrt(n_ways / 2)) + 1  # k rows and k columns of streets, split in ways
-    spacing = 0.002  # degrees between vertices along a street (~160 m)
+    # degrees between vertices along a street (~30 m), streets 10 × that apart: ~180
+    # road vertices per km², France's density (~100 M over 550,000 km²), so that the
+    # street-density grid of a France-size extract is France-size
+    spacing = 0.0003
     lon0, lat0 = 2.0, 45.0
     classes = np.array(["residential", "unclassified", "tertiary", "secondary", "primary"])
     probs = np.array([0.45, 0.25, 0.15, 0.1, 0.05])
@@ -56,7 +59,7 @@ def write_extract(path: Path, n_vertices: int, seed: int = 0, building_nodes: in
     nid = 0
     wid = 1
     span = k * per_way  # vertices per street line
-    corners = np.exp(2j * np.pi * np.arange(building_nodes) / building_nodes) * 1e-4
+    corners = np.exp(2j * np.pi * np.arange(building_nodes) / building_nodes) * 5e-5
     building_refs = array("q")
     tmp = path.with_suffix(".tmp.pbf")
     tmp.unlink(missing_ok=True)
@@ -82,7 +85,7 @@ def write_extract(path: Path, n_vertices: int, seed: int = 0, building_nodes: in
                 b = new_id()
                 w.add_node(
                     osmium.osm.mutable.Node(
-                        id=b, location=(lon + 3e-4 + c.real, lat + 3e-4 + c.imag)
+                        id=b, location=(lon + 1e-4 + c.real, lat + 1e-4 + c.imag)
                     )
                 )
                 building_refs.append(b)
@@ -100,7 +103,7 @@ def write_extract(path: Path, n_vertices: int, seed: int = 0, building_nodes: in
                     else:
                         lon, lat = lon0 + i * spacing * 10, lat0 + j * spacing / per_way * 10
                         key = (1, i, j) if not crossing else (2, j // per_way, i)
-                    lon += rng.uniform(-2e-4, 2e-4) if not crossing else 0.0
+                    lon += rng.uniform(-0.2, 0.2) * spacing if not crossing else 0.0
                     refs_line.append(node(lon, lat, key))
                 for s0 in range(0, span - per_way, per_way):
                     tags = {"highway": str(rng.choice(classes, p=probs))}
@@ -209,7 +212,7 @@ def main() -> None:
     cache.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in sizes:
-        path = cache / f"synthetic-{n}-b5.osm.pbf"
+        path = cache / f"synthetic-{n}-fr.osm.pbf"
         if not path.is_file():
             t0 = time.perf_counter()
             write_extract(path, n)

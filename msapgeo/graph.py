@@ -38,7 +38,7 @@ from msapgeo.errors import InputError
 from msapgeo.fileio import atomic_path
 from msapgeo.speeds import DEFAULT_SOURCE_CODES, SPEED_SOURCES
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Smallest edge weight (s): csgraph ignores explicit zeros in some paths.
 MIN_WEIGHT_S = 1e-3
 
@@ -56,6 +56,28 @@ _WAY_ARRAYS = (
     "way_maxspeed",
     "way_tags",
 )
+
+#: Per-way text columns, held as variable-width strings (:class:`numpy.dtypes.StringDType`):
+#: a fixed-width unicode array takes 4 bytes × the longest value for every way (about
+#: 1.2 KB a way for the tags of a national extract), these take the text's own length.
+_STRING_ARRAYS = ("way_highway", "way_name", "way_ref", "way_oneway", "way_maxspeed", "way_tags")
+STRING_DTYPE = np.dtypes.StringDType()
+
+
+def _pack_strings(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 bytes and end offsets of a string array (saved without pickle)."""
+    enc = [str(x).encode("utf-8") for x in a.tolist()]
+    ends = np.cumsum([len(b) for b in enc], dtype=np.int64)
+    return np.frombuffer(b"".join(enc), dtype=np.uint8), ends
+
+
+def _unpack_strings(buf: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    raw = buf.tobytes()
+    starts = np.concatenate([[0], ends[:-1]]).tolist()
+    return np.array(
+        [raw[a:b].decode("utf-8") for a, b in zip(starts, ends.tolist(), strict=True)],
+        dtype=STRING_DTYPE,
+    )
 
 
 @dataclass(eq=False)
@@ -86,6 +108,12 @@ class RoutingGraph:
     way_maxspeed: np.ndarray
     way_tags: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for k in _STRING_ARRAYS:
+            a = getattr(self, k)
+            if a.dtype != STRING_DTYPE:
+                setattr(self, k, np.asarray(a, dtype=STRING_DTYPE))
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -563,6 +591,8 @@ class RoutingGraph:
             p = p.with_suffix(p.suffix + ".npz")
         p.parent.mkdir(parents=True, exist_ok=True)
         arrays = {k: getattr(self, k) for k in (*_VERTEX_ARRAYS, *_SEGMENT_ARRAYS, *_WAY_ARRAYS)}
+        for k in _STRING_ARRAYS:
+            arrays[f"{k}__utf8"], arrays[f"{k}__ends"] = _pack_strings(arrays.pop(k))
         meta = json.dumps({"format_version": FORMAT_VERSION, **self.meta}, sort_keys=True)
         # a unique temporary name per writer, moved into place when complete: two
         # processes building the same graph never share a file, a killed one leaves none
@@ -593,6 +623,9 @@ class RoutingGraph:
         version = meta.pop("format_version", None)
         if version != FORMAT_VERSION:
             raise InputError(f"{p}: graph format {version}, this msapgeo reads {FORMAT_VERSION}")
+        for k in _STRING_ARRAYS:
+            if f"{k}__utf8" in data and f"{k}__ends" in data:
+                data[k] = _unpack_strings(data.pop(f"{k}__utf8"), data.pop(f"{k}__ends"))
         missing = [k for k in (*_VERTEX_ARRAYS, *_SEGMENT_ARRAYS, *_WAY_ARRAYS) if k not in data]
         if missing:
             raise InputError(f"{p}: missing arrays {missing}")

@@ -23,7 +23,7 @@ import shapely
 from msapgeo import settings
 from msapgeo.errors import OSMReadError
 from msapgeo.fileio import sha256_file
-from msapgeo.graph import RoutingGraph, haversine_m
+from msapgeo.graph import STRING_DTYPE, RoutingGraph, haversine_m
 from msapgeo.osmfilter import (
     BUILTUP_LANDUSE,
     DRIVE_FILTERS,
@@ -327,9 +327,14 @@ def build_graph(
     seg_time_bwd = seg_len / (kmh_bwd / 3.6)
 
     def col(name: str) -> np.ndarray:
-        return np.array([t.get(name, "") for t in raw.tags], dtype=str)
+        return np.array([t.get(name, "") for t in raw.tags], dtype=STRING_DTYPE)
 
-    keep_json = [json.dumps(t, sort_keys=True, ensure_ascii=False) for t in raw.tags]
+    # one JSON text per distinct tag dict (ways sharing their tags share one dict)
+    texts: dict[int, str] = {}
+    for t in raw.tags:
+        if id(t) not in texts:
+            texts[id(t)] = json.dumps(t, sort_keys=True, ensure_ascii=False)
+    keep_json = np.array([texts[id(t)] for t in raw.tags], dtype=STRING_DTYPE)
     info = {
         "profile": "practical" if model.practical else "legal",
         "speed_model": model.to_dict(),
@@ -361,9 +366,9 @@ def build_graph(
         way_highway=col("highway"),
         way_name=col("name"),
         way_ref=col("ref"),
-        way_oneway=np.asarray(labels, dtype=str),
+        way_oneway=np.asarray(labels, dtype=STRING_DTYPE),
         way_maxspeed=col("maxspeed"),
-        way_tags=np.asarray(keep_json, dtype=str),
+        way_tags=keep_json,
         meta=info,
     )
 

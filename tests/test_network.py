@@ -262,3 +262,28 @@ def test_lean_build_equals_the_one_pass_build_on_chamonix(mirror: Path) -> None:
     for k in ("vx_osmid", "vx_lon", "vx_lat", "seg_time_fwd_s", "seg_time_bwd_s", "way_id"):
         assert np.array_equal(getattr(one, k), getattr(lean, k)), k
     assert lean.meta["builtup_segments_share"] == one.meta["builtup_segments_share"] > 0.1
+
+
+def test_way_texts_are_variable_width_and_round_trip_exactly(tmp_path: Path) -> None:
+    """Way names and tags are held at their own length (not 4 bytes × the longest one for
+    every way) and come back from save/load unchanged, accents, quotes and an empty
+    name included."""
+    long_name = "Route départementale « du col » " + "x" * 400
+    p = tmp_path / "names.osm.pbf"
+    with osmium.SimpleWriter(str(p)) as w:
+        for nid in (1, 2, 3, 4, 7):
+            w.add_node(osmium.osm.mutable.Node(id=nid, location=(6 + nid / 1000, 44.5)))
+        for wid, refs, tags in [
+            (1, [1, 2, 3], {"highway": "primary", "name": long_name}),
+            (2, [3, 4], {"highway": "residential", "name": 'Rue de l\'Église "B"'}),
+            (3, [4, 7], {"highway": "residential"}),
+        ]:
+            w.add_way(osmium.osm.mutable.Way(id=wid, nodes=refs, tags=tags))
+    g = graph_from_osm(p, builtup=False)
+    assert list(g.way_name) == [long_name, 'Rue de l\'Église "B"', ""]
+    fixed = np.asarray(g.way_tags.tolist(), dtype=str)
+    assert g.way_tags.nbytes < fixed.nbytes / 10
+    h = RoutingGraph.load(g.save(tmp_path / "g.npz"))
+    assert h.equals(g)
+    assert list(h.way_name) == list(g.way_name)
+    assert (h.way_highway == "residential").sum() == 2
