@@ -294,10 +294,25 @@ def _choose_layer(p: Path, layer: str | None) -> str | None:
     return None
 
 
+#: Above this many points, the projection runs in two threads (PROJ releases the GIL;
+#: one transformer per thread, as pyproj requires).
+_PARALLEL_PROJECTION = 1_000_000
+
+
 def _to_metric(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    tr = Transformer.from_crs(settings.default_crs, settings.metric_crs, always_xy=True)
-    x, y = tr.transform(lon, lat)
-    return np.column_stack([x, y])
+    def project(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        tr = Transformer.from_crs(settings.default_crs, settings.metric_crs, always_xy=True)
+        x, y = tr.transform(a, b)
+        return np.column_stack([x, y])
+
+    if len(lon) < _PARALLEL_PROJECTION:
+        return project(lon, lat)
+    from concurrent.futures import ThreadPoolExecutor
+
+    h = len(lon) // 2
+    with ThreadPoolExecutor(2) as pool:
+        parts = list(pool.map(project, (lon[:h], lon[h:]), (lat[:h], lat[h:])))
+    return np.concatenate(parts)
 
 
 #: KD-trees of road vertices already built, per graph and component rule: the metric
@@ -314,7 +329,10 @@ def _vertex_tree(
     per_graph = _TREES.setdefault(graph, {})
     if key not in per_graph:
         vx = np.flatnonzero(mask)
-        per_graph[key] = (vx, cKDTree(_to_metric(graph.vx_lon[vx], graph.vx_lat[vx])))
+        # an unbalanced tree with loose nodes builds about twice as fast (1.24 -> 0.67 s
+        # on 5.5 M vertices) for the same answers, queries a little slower
+        xy = _to_metric(graph.vx_lon[vx], graph.vx_lat[vx])
+        per_graph[key] = (vx, cKDTree(xy, balanced_tree=False, compact_nodes=False))
     return per_graph[key]
 
 
@@ -378,7 +396,7 @@ def snap(
         d = np.full(len(todo), np.inf)
         j = np.zeros(len(todo), dtype=np.int64)
         if finite.any():
-            d[finite], j[finite] = tree.query(xy[finite])
+            d[finite], j[finite] = tree.query(xy[finite], workers=-1)
         snap_m[todo] = d
         near = d <= tol
         node[todo[near]] = graph.vx_osmid[vx[j[near]]]
