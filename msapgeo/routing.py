@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -50,7 +51,6 @@ class _Problem:
     A: sparse.csr_matrix  # reversed graph + one virtual node per routable site
     A_len: np.ndarray  # edge lengths aligned with A.data
     A_default: np.ndarray  # of which metres at default speeds (not tagged)
-    A_keys: np.ndarray  # sorted row * N + col of A's entries, to find an edge's length
     n: int  # states of the routing graph (nodes, or turn-expanded states)
     node_state: np.ndarray  # state where a trip from each node of `graph` starts
     turns: dict[str, object] | None = None  # turn graph report, when expanded
@@ -58,6 +58,12 @@ class _Problem:
     @property
     def virtual(self) -> np.ndarray:
         return self.n + np.arange(len(self.s_rows))
+
+    @cached_property
+    def A_keys(self) -> np.ndarray:  # noqa: N802 (named like A, A_len)
+        """Sorted ``row * N + col`` of A's entries, to find an edge's length (computed
+        when route lengths are asked for)."""
+        return _edge_keys(self.A)
 
 
 #: Exclusion reason of an origin from which no site can be reached by road.
@@ -95,6 +101,8 @@ def _prepare(
     origins: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
     site_id: str | None,
+    *,
+    all_starts: bool = False,
 ) -> _Problem:
     origins = ensure_snapped(graph, origins)
     sites = ensure_snapped(graph, sites)
@@ -112,15 +120,46 @@ def _prepare(
         raise InputError("snapped vertices are not in this graph: snap with the same graph")
     s_time = sites["snap_time_s"].to_numpy(float)[s_rows]
     s_len = sites["snap_m"].to_numpy(float)[s_rows]
+    n_extra = 0
     if g.meta.get("turns"):
         tg = _turn_graph(g)
         R, R_len, R_def = tg.R, tg.length, tg.default_m
-        node_state, report = tg.start, tg.report
-        o_node, s_node = tg.start[o_node], tg.end[s_node]
+        report = tg.report
+        n, k = R.shape[0], len(s_rows)
+        # a start state for each expanded node this query starts from (every node for
+        # node_times), numbered after the sites' virtual rows
+        want = np.arange(g.n_nodes) if all_starts else o_node
+        starts = np.unique(want[tg.start[want] < 0])
+        node_state = tg.start.copy()
+        node_state[starts] = n + k + np.arange(len(starts))
+        n_extra = len(starts)
+        per = np.diff(tg.start_ptr)[starts]
+        take = _ranges(tg.start_ptr[starts], per)
+        extra = (
+            tg.start_head[take],  # row in the reversed graph: the state entered
+            np.repeat(node_state[starts], per),  # column: the start state
+            np.maximum(tg.start_time_s[take], MIN_WEIGHT_S),
+            tg.start_len[:, take],
+        )
+        o_node = node_state[o_node]
+        # a site is reached by any state arriving at its node, and by the start state of
+        # its node when a trip starts there too
+        counts = np.diff(tg.arrive_ptr)[s_node]
+        arrive = tg.arrive_states[_ranges(tg.arrive_ptr[s_node], counts)]
+        own = node_state[s_node]
+        has_own = (tg.start[s_node] < 0) & (own >= 0)
+        s_ptr = np.concatenate([[0], np.cumsum(counts + has_own)])
+        s_targets = np.empty(int(s_ptr[-1]), np.int64)
+        pos = _ranges(s_ptr[:-1], counts)
+        s_targets[pos] = arrive
+        s_targets[s_ptr[1:][has_own] - 1] = own[has_own]
     else:
         R, R_len, R_def = g.csr_reverse, g.csr_reverse_length, g.csr_reverse_default
         node_state, report = np.arange(g.n_nodes), None
-    A, A_len = _augment(R, R_len, s_node, s_time, s_len)
+        s_ptr = np.arange(len(s_node) + 1)
+        s_targets = s_node
+        extra = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros((2, 0)))
+    A, A_len, A_def = _augment(R, R_len, R_def, s_targets, s_ptr, s_time, s_len, extra, n_extra)
     return _Problem(
         graph=g,
         origins=origins,
@@ -136,8 +175,7 @@ def _prepare(
         site_ids=_ids(sites, site_id, "site")[s_rows],
         A=A,
         A_len=A_len,
-        A_default=np.concatenate([R_def, s_len]),  # off-network legs: a default speed
-        A_keys=_edge_keys(A),
+        A_default=A_def,
         n=R.shape[0],
         node_state=node_state,
         turns=report,
@@ -158,22 +196,79 @@ def _turn_graph(g: RoutingGraph) -> TurnGraph:
     return tg
 
 
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(start, start + count)`` for each pair (vectorised)."""
+    total = int(counts.sum())
+    offsets = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.asarray(np.repeat(starts, counts) + (np.arange(total) - offsets))
+
+
 def _augment(
     R: sparse.csr_matrix,
     R_len: np.ndarray,
-    s_node: np.ndarray,
+    R_def: np.ndarray,
+    s_targets: np.ndarray,
+    s_ptr: np.ndarray,
     s_time: np.ndarray,
     s_len: np.ndarray,
-) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Reversed CSR plus one virtual row per site (virtual → snapped node or state)."""
-    n, k = R.shape[0], len(s_node)
-    indptr = np.concatenate([R.indptr, R.indptr[-1] + np.arange(1, k + 1)])
-    indices = np.concatenate([R.indices, s_node]).astype(R.indices.dtype, copy=False)
+    extra: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    n_extra: int,
+) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+    """Reversed CSR plus one virtual row per site and ``n_extra`` start states.
+
+    Site ``i``'s virtual row joins ``s_targets[s_ptr[i]:s_ptr[i + 1]]`` (its snapped node,
+    or on a turn graph every state arriving there). ``extra`` = rows, columns, times and
+    lengths (two rows: length, default-speed length) of entries inserted into the
+    existing rows towards the start states (columns after the virtual rows). Returns the
+    matrix (canonical: columns sorted within rows) and the length and default-speed
+    length of its entries (the off-network leg counts at a default speed).
+    """
+    n, k = R.shape[0], len(s_ptr) - 1
+    size = n + k + n_extra
+    e_row, e_col, e_w, e_len = extra
+    per_site = np.diff(s_ptr)
     # every virtual edge carries the same extra MIN_WEIGHT_S (csgraph needs positive
     # weights), taken off again below: rankings and times stay exact.
-    data = np.concatenate([R.data, s_time + MIN_WEIGHT_S])
-    A = sparse.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
-    return A, np.concatenate([R_len, s_len])
+    site_w = np.repeat(s_time + MIN_WEIGHT_S, per_site)
+    leg = np.repeat(s_len, per_site)
+    if len(e_row) == 0:
+        indptr = np.concatenate([R.indptr, R.indptr[-1] + s_ptr[1:]])
+        indices = np.concatenate([R.indices, s_targets])
+        data = np.concatenate([R.data, site_w])
+        lens = np.concatenate([R_len, leg])
+        defs = np.concatenate([R_def, leg])
+    else:
+        # insert the start entries at the end of their rows (their columns are the
+        # largest), keeping R's entries in place relative to each other
+        order = np.lexsort((e_w, e_col, e_row))
+        e_row, e_col, e_w, e_len = e_row[order], e_col[order], e_w[order], e_len[:, order]
+        first = np.ones(len(e_row), bool)  # parallel roads: keep the fastest entry
+        first[1:] = (e_row[1:] != e_row[:-1]) | (e_col[1:] != e_col[:-1])
+        e_row, e_col, e_w, e_len = e_row[first], e_col[first], e_w[first], e_len[:, first]
+        add = np.bincount(e_row, minlength=n)
+        old_counts = np.diff(R.indptr)
+        new_ptr = np.concatenate([[0], np.cumsum(old_counts + add)])
+        total = int(new_ptr[-1])
+        shift = np.repeat(new_ptr[:-1] - R.indptr[:-1], old_counts)
+        old_pos = np.arange(R.nnz) + shift
+        rank = np.arange(len(e_row)) - np.repeat(np.cumsum(add) - add, add)[: len(e_row)]
+        new_pos = new_ptr[e_row] + old_counts[e_row] + rank
+        indices_n = np.empty(total, np.int64)
+        data_n = np.empty(total)
+        lens_n = np.empty(total)
+        defs_n = np.empty(total)
+        indices_n[old_pos], indices_n[new_pos] = R.indices, e_col
+        data_n[old_pos], data_n[new_pos] = R.data, e_w
+        lens_n[old_pos], lens_n[new_pos] = R_len, e_len[0]
+        defs_n[old_pos], defs_n[new_pos] = R_def, e_len[1]
+        indptr = np.concatenate([new_ptr, total + s_ptr[1:]])
+        indices = np.concatenate([indices_n, s_targets])
+        data = np.concatenate([data_n, site_w])
+        lens = np.concatenate([lens_n, leg])
+        defs = np.concatenate([defs_n, leg])
+    indptr = np.concatenate([indptr, np.full(n_extra, indptr[-1])])
+    A = sparse.csr_matrix((data, indices.astype(np.int32, copy=False), indptr), shape=(size, size))
+    return A, lens, defs
 
 
 def _edge_keys(A: sparse.csr_matrix) -> np.ndarray:
@@ -507,7 +602,7 @@ def node_times(graph: RoutingGraph, sites: gpd.GeoDataFrame) -> tuple[RoutingGra
     empty["node_osmid"] = np.zeros(0, np.int64)
     empty["snap_m"] = np.zeros(0)
     empty["snap_time_s"] = np.zeros(0)
-    P = _prepare(graph, empty, sites, None)
+    P = _prepare(graph, empty, sites, None, all_starts=True)
     if len(P.s_rows) == 0:
         raise InputError("no site could be placed on the network")
     dist = csgraph.dijkstra(P.A, directed=True, indices=P.virtual, min_only=True)

@@ -101,9 +101,20 @@ class TurnGraph:
         Length (m) of each entry of ``R``, aligned with ``R.data``.
     default_m
         Of that length, the metres whose speed is a class default (not a tag).
-    start, end
+    start
         For each node of the node graph: the state a trip starting there leaves from,
-        and the state a trip ending there arrives at (equal for unexpanded nodes).
+        ``-1`` at an expanded node, which has no state of its own: the routing adds a
+        start state only for the nodes a query starts from (:attr:`start_ptr`), so that
+        a search never spends time on the start states of every junction.
+    start_ptr, start_head, start_time_s, start_len
+        Trips starting at node ``v`` (CSR layout over nodes, expanded nodes only): the
+        states ``start_head[start_ptr[v]:start_ptr[v + 1]]`` they enter first, the time
+        (s) to get there, and the length and default-speed length (m, two rows).
+    arrive_ptr, arrive_states
+        The states a trip ending at node ``v`` may arrive in,
+        ``arrive_states[arrive_ptr[v]:arrive_ptr[v + 1]]`` (CSR layout): the node's own
+        state when it is not expanded; else one per road arriving there. A site's
+        virtual source is joined to all of them, so that the graph needs no end state.
     report
         Counts: expanded nodes, transitions, forbidden U-turns, restrictions applied.
     """
@@ -112,7 +123,12 @@ class TurnGraph:
     length: np.ndarray
     default_m: np.ndarray
     start: np.ndarray
-    end: np.ndarray
+    start_ptr: np.ndarray
+    start_head: np.ndarray
+    start_time_s: np.ndarray
+    start_len: np.ndarray
+    arrive_ptr: np.ndarray
+    arrive_states: np.ndarray
     report: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -276,13 +292,14 @@ def turn_graph(
     n_core += len(d_idx)
     head = np.where(arr, arr_state, node_state[v])
 
-    # start / end states of expanded nodes
-    exp_nodes = np.flatnonzero(expanded)
+    # no start or end states at expanded nodes: see start_ptr and arrive_states
     start = node_state.copy()
-    end = node_state.copy()
-    start[exp_nodes] = n_core + np.arange(len(exp_nodes))
-    end[exp_nodes] = n_core + len(exp_nodes) + np.arange(len(exp_nodes))
-    n_states = n_core + 2 * len(exp_nodes)
+    n_states = n_core
+    arrive_node = np.concatenate([plain, v[arr], v[d_idx]])
+    arrive_state = np.concatenate([node_state[plain], arr_state[arr], arr_out[d_idx]])
+    order = np.argsort(arrive_node, kind="stable")
+    arrive_states = arrive_state[order]
+    arrive_ptr = np.concatenate([[0], np.cumsum(np.bincount(arrive_node, minlength=n))])
 
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
@@ -296,32 +313,15 @@ def turn_graph(
     cols.append(head[out_plain])
     ws.append(t_plain_head[out_plain])
     ls.append(lengths[:, out_plain])
-    # edges leaving an expanded node at the start of a trip
+    # edges leaving an expanded node: by node, for the transitions and the trips that
+    # start there (kept aside: no start state in the graph)
     out_exp = keep & expanded[u]
-    rows.append(start[u[out_exp]])
-    cols.append(head[out_exp])
-    ws.append(t_plain_head[out_exp])
-    ls.append(lengths[:, out_exp])
-    # arriving at an expanded node: the trip may end there
-    rows.append(arr_state[arr])
-    cols.append(end[v[arr]])
-    ws.append(np.zeros(int(arr.sum())))
-    ls.append(np.zeros((2, int(arr.sum()))))
-    rows.append(arr_out[d_idx])
-    cols.append(end[v[d_idx]])
-    ws.append(np.zeros(len(d_idx)))
-    ls.append(np.zeros((2, len(d_idx))))
-    # a trip that starts and ends at the same expanded node
-    rows.append(start[exp_nodes])
-    cols.append(end[exp_nodes])
-    ws.append(np.zeros(len(exp_nodes)))
-    ls.append(np.zeros((2, len(exp_nodes))))
-
-    # transitions e1 -> e2 at expanded nodes
-    e1_idx = np.flatnonzero(arr)
     out_sorted = np.flatnonzero(out_exp)
     out_sorted = out_sorted[np.argsort(u[out_sorted], kind="stable")]
     out_ptr = np.concatenate([[0], np.cumsum(np.bincount(u[out_sorted], minlength=n))])
+
+    # transitions e1 -> e2 at expanded nodes
+    e1_idx = np.flatnonzero(arr)
     cnt = np.diff(out_ptr)[v[e1_idx]]
     rep1 = np.repeat(e1_idx, cnt)
     within = np.arange(len(rep1)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
@@ -425,7 +425,19 @@ def turn_graph(
         "restrictions_via_way_not_applied": n_via_way,
         "mean_turn_cost_s": float(cost[sel & ~uturn].mean()) if (sel & ~uturn).any() else 0.0,
     }
-    return TurnGraph(R=R, length=vals[0], default_m=vals[1], start=start, end=end, report=report)
+    return TurnGraph(
+        R=R,
+        length=vals[0],
+        default_m=vals[1],
+        start=start,
+        start_ptr=out_ptr,
+        start_head=head[out_sorted],
+        start_time_s=t_plain_head[out_sorted],
+        start_len=lengths[:, out_sorted],
+        arrive_ptr=arrive_ptr,
+        arrive_states=arrive_states,
+        report=report,
+    )
 
 
 def _edge_end_speed(

@@ -299,3 +299,29 @@ def test_close_junctions_share_their_slow_down() -> None:
     open_road = _phase_loss_s(np.array([50.0]), u, 2.0, np.array([np.inf]))[0]
     block = _phase_loss_s(np.array([50.0]), u, 2.0, np.array([15.0]))[0]
     assert 0 < block < 0.8 * open_road  # 0.91 s instead of 1.25 s
+
+
+def test_start_states_added_per_query_agree_everywhere(andorra_graph) -> None:  # type: ignore[no-untyped-def]
+    """The turn graph has no start state per junction: a query adds one for each junction
+    it starts from. Origins placed exactly on junctions (a site's own junction included)
+    get the same times whether routed as a few origins, through the matrix, or as every
+    node at once (node_times); at a site's own junction the time is 0."""
+    from msapgeo.routing import node_times
+
+    meta = {**andorra_graph.meta, "speed_table": "practical"}
+    g = apply_profile(andorra_graph.replace(meta=meta), "practical")
+    tg = turn_graph(g)
+    junctions = np.flatnonzero(tg.start < 0)
+    rng = np.random.default_rng(5)
+    o_nodes = rng.choice(junctions, 60, replace=False)
+    s_nodes = np.concatenate([o_nodes[:3], rng.choice(g.n_nodes, 5, replace=False)])
+    o = snapped_points(g, o_nodes, np.zeros(60))
+    s = snapped_points(g, s_nodes, np.zeros(len(s_nodes)), "s")
+    near = nearest_site(g, o, s)["time_min"].to_numpy()
+    assert np.allclose(near[:3], 0.0, atol=1e-9)
+    m = od_matrix(g, o, s).time_min
+    assert np.allclose(near, np.nanmin(m, axis=1), rtol=1e-12, equal_nan=True)
+    split, every = node_times(g, s)
+    idx = split.node_index(g.node_osmid[o_nodes])
+    assert np.allclose(near, every[idx], rtol=1e-12, equal_nan=True)
+    assert np.isfinite(near).sum() > 50
