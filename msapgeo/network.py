@@ -142,18 +142,41 @@ def street_density_km_km2(lon: np.ndarray, lat: np.ndarray, length_m: np.ndarray
     if not ok.any():
         return out
     tr = Transformer.from_crs("EPSG:4326", settings.metric_crs, always_xy=True)
-    x, y = tr.transform(lon[ok], lat[ok])
+    idx = np.flatnonzero(ok)
     cell = DENSITY_CELL_M
     r = int(np.ceil(DENSITY_RADIUS_M / cell))
-    ix = np.floor((x - x.min()) / cell).astype(np.int64) + r
-    iy = np.floor((y - y.min()) / cell).astype(np.int64) + r
-    grid = np.zeros((int(iy.max()) + r + 1, int(ix.max()) + r + 1))
-    np.add.at(grid, (iy, ix), length_m[ok])
+
+    def cells(a: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # the points of one chunk, projected and binned (temporaries bounded by _CHUNK)
+        sel = idx[a : a + _CHUNK]
+        x, y = tr.transform(lon[sel], lat[sel])
+        return sel, np.asarray(x), np.asarray(y)
+
+    x_min, y_min, x_max, y_max = np.inf, np.inf, -np.inf, -np.inf
+    for a in range(0, len(idx), _CHUNK):
+        _, x, y = cells(a)
+        x_min, x_max = min(x_min, float(x.min())), max(x_max, float(x.max()))
+        y_min, y_max = min(y_min, float(y.min())), max(y_max, float(y.max()))
+    shape = (
+        int(np.floor((y_max - y_min) / cell)) + 2 * r + 1,
+        int(np.floor((x_max - x_min) / cell)) + 2 * r + 1,
+    )
+    grid = np.zeros(shape)
+    for a in range(0, len(idx), _CHUNK):
+        sel, x, y = cells(a)
+        ix = np.floor((x - x_min) / cell).astype(np.int64) + r
+        iy = np.floor((y - y_min) / cell).astype(np.int64) + r
+        np.add.at(grid, (iy, ix), length_m[sel])
     k = np.arange(-r, r + 1) * cell
     disc = (k[:, None] ** 2 + k[None, :] ** 2 <= DENSITY_RADIUS_M**2).astype(float)
     summed = fftconvolve(grid, disc, mode="same")
+    del grid
     area_km2 = disc.sum() * (cell / 1000) ** 2
-    out[ok] = np.clip(summed[iy, ix], 0.0, None) / 1000 / area_km2
+    for a in range(0, len(idx), _CHUNK):
+        sel, x, y = cells(a)
+        ix = np.floor((x - x_min) / cell).astype(np.int64) + r
+        iy = np.floor((y - y_min) / cell).astype(np.int64) + r
+        out[sel] = np.clip(summed[iy, ix], 0.0, None) / 1000 / area_km2
     return out
 
 
@@ -216,10 +239,17 @@ def builtup_mask(
     if len(geoms) == 0 or len(lon) == 0:
         return out
     tree = shapely.STRtree(geoms)
-    pts = shapely.points(lon, lat)
-    hit, _ = tree.query(pts, predicate="within")
-    out[hit] = True
+    # in chunks: a GEOS point per road vertex at once would take ~100 bytes a vertex
+    for a in range(0, len(lon), _CHUNK):
+        pts = shapely.points(lon[a : a + _CHUNK], lat[a : a + _CHUNK])
+        hit, _ = tree.query(pts, predicate="within")
+        out[a + hit] = True
     return out
+
+
+#: Points handled at once by the vectorised steps of a build whose temporaries would
+#: otherwise grow with the whole extract (built-up test, street density).
+_CHUNK = 250_000
 
 
 def build_graph(
@@ -253,6 +283,7 @@ def build_graph(
     # junctions: way ends and OSM nodes used more than once
     _, inverse, counts = np.unique(vx_osmid, return_inverse=True, return_counts=True)
     junction = counts[inverse] >= 2
+    del inverse, counts  # the build's temporaries are freed as soon as they are used
     junction[ptr[:-1]] = True
     junction[ptr[1:] - 1] = True
 
@@ -261,7 +292,9 @@ def build_graph(
     seg_len[:-1] = haversine_m(vx_lon[:-1], vx_lat[:-1], vx_lon[1:], vx_lat[1:])
     last = ptr[1:] - 1
     seg_len[last] = 0.0
-    vx_way = np.repeat(np.arange(n_ways), np.diff(ptr))
+    vx_way = np.repeat(
+        np.arange(n_ways, dtype=np.int32 if n_ways < 2**31 else np.int64), np.diff(ptr)
+    )
 
     # per-way speeds for urban / rural segments, each direction; with the practical
     # table, built-up segments outside dense street grids take the practical rural
@@ -301,6 +334,7 @@ def build_graph(
         h = urban_hint(tags)
         hint[i] = 0 if h is None else (1 if h else -1)
 
+    # segment midpoints (the built-up tests), freed once used
     mid_lon = np.empty(n_vx)
     mid_lat = np.empty(n_vx)
     mid_lon[:-1] = (vx_lon[:-1] + vx_lon[1:]) / 2
@@ -316,7 +350,8 @@ def build_graph(
     if builtup_areas is not None and n_vx:
         dense = street_density_km_km2(mid_lon, mid_lat, seg_len) > DENSE_STREETS_KM_KM2
         urban[unknown] |= dense[unknown]
-    col_fwd = np.where(urban, 0, 1)
+    del mid_lon, mid_lat, unknown, seg_hint
+    col_fwd = np.where(urban, 0, 1).astype(np.int8)
     kmh_fwd = spd[vx_way, col_fwd]
     kmh_bwd = spd[vx_way, col_fwd + 2]
     if model.practical:
@@ -325,6 +360,7 @@ def build_graph(
         kmh_bwd = np.where(thin, village[vx_way, 1], kmh_bwd)
     seg_time_fwd = seg_len / (kmh_fwd / 3.6)
     seg_time_bwd = seg_len / (kmh_bwd / 3.6)
+    del kmh_fwd, kmh_bwd
 
     def col(name: str) -> np.ndarray:
         return np.array([t.get(name, "") for t in raw.tags], dtype=STRING_DTYPE)
