@@ -278,14 +278,15 @@ def _edge_keys(A: sparse.csr_matrix) -> np.ndarray:
 
 
 def _path_lengths(
-    P: _Problem, pred: np.ndarray, targets: np.ndarray, values: np.ndarray | None = None
-) -> np.ndarray:
+    P: _Problem, pred: np.ndarray, targets: np.ndarray, *values: np.ndarray
+) -> list[np.ndarray]:
     """Length (m) of the tree path from its root (a virtual site) to each target node.
 
     Pointer doubling over the predecessor tree: every reached node first holds the length
     of the edge to its parent; each round adds the length held by its current ancestor
     and jumps to that ancestor's ancestor, so ``⌈log2(depth)⌉`` vectorised rounds give
-    every node its whole path length (instead of one edge per step).
+    every node its whole path length (instead of one edge per step). Several quantities
+    summed along the same paths share the edge lookup and the rounds.
 
     Parameters
     ----------
@@ -296,36 +297,43 @@ def _path_lengths(
     targets
         Node indices whose path length is wanted.
     values
-        Per entry of ``P.A`` (aligned with its data), what to sum instead of the length:
-        ``P.A_default`` gives the metres driven at default speeds.
+        Per entry of ``P.A`` (aligned with its data), what to sum (default the length,
+        ``P.A_len``); ``P.A_default`` gives the metres driven at default speeds.
 
     Returns
     -------
-    numpy.ndarray
-        Shape ``(len(targets),)`` or ``(b, len(targets))``; 0 where there is no path.
+    list of numpy.ndarray
+        One per quantity, shape ``(len(targets),)`` or ``(b, len(targets))``; 0 where
+        there is no path.
     """
     pred2 = np.atleast_2d(pred)
     keys = P.A_keys
     N = P.A.shape[0]
     b = pred2.shape[0]
-    out = np.zeros((b, len(targets)))
+    vals = values or (P.A_len,)
+    out = np.zeros((len(vals), b, len(targets)))
     for r in range(b):
         anc = pred2[r].astype(np.int64)
         reached = np.flatnonzero(anc >= 0)
-        acc = np.zeros(N)
-        vals = P.A_len if values is None else values
-        acc[reached] = vals[np.searchsorted(keys, anc[reached] * N + reached)]
+        edge = np.searchsorted(keys, anc[reached] * N + reached)
+        accs = []
+        for v in vals:
+            acc = np.zeros(N)
+            acc[reached] = v[edge]
+            accs.append(acc)
         anc[anc < 0] = -1
         live = reached
         while len(live):
             up = anc[live]
-            acc_up = acc[up]
             anc_up = anc[up]
-            acc[live] += acc_up
+            for acc in accs:
+                acc[live] += acc[up]
             anc[live] = anc_up
             live = live[anc_up >= 0]
-        out[r] = acc[targets]
-    return out.reshape(len(targets)) if pred.ndim == 1 else out
+        for q, acc in enumerate(accs):
+            out[q, r] = acc[targets]
+    shape = (len(targets),) if pred.ndim == 1 else (b, len(targets))
+    return [o.reshape(shape) for o in out]
 
 
 def nearest_site(
@@ -392,9 +400,9 @@ def nearest_site(
     time_s[rows] = t[reach] + P.o_time_s[reach]
     site[rows] = P.site_ids[src[P.o_node[reach]] - P.n]
     if distances:
-        tree_len = _path_lengths(P, pred, P.o_node[reach])
+        tree_len, tree_def = _path_lengths(P, pred, P.o_node[reach], P.A_len, P.A_default)
         dist_m[rows] = tree_len + P.o_len_m[reach]
-        default_m[rows] = _path_lengths(P, pred, P.o_node[reach], P.A_default) + P.o_len_m[reach]
+        default_m[rows] = tree_def + P.o_len_m[reach]
     if second and len(P.s_rows) > 1:
         d2, lab2 = _second(P, dist, src)
         t2 = d2[P.o_node] - MIN_WEIGHT_S
@@ -573,12 +581,14 @@ def od_matrix(
             t[t > limit_min * 60] = np.inf
         T[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), t / 60.0, np.nan)
         if D is not None:
-            lengths = _path_lengths(P, pred, P.o_node)
-            d = lengths.T + P.o_len_m[:, None]
+            sums = _path_lengths(
+                P, pred, P.o_node, P.A_len, *([P.A_default] if F is not None else [])
+            )
+            d = sums[0].T + P.o_len_m[:, None]
             D[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), d / 1000.0, np.nan)
-        if F is not None:
-            f = _path_lengths(P, pred, P.o_node, P.A_default).T + P.o_len_m[:, None]
-            F[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), f / 1000.0, np.nan)
+            if F is not None:
+                f = sums[1].T + P.o_len_m[:, None]
+                F[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), f / 1000.0, np.nan)
     return ODMatrix(
         origin_ids=_ids(P.origins, origin_id, "origin"),
         site_ids=_ids(P.sites, site_id, "site"),
