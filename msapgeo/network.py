@@ -79,7 +79,7 @@ __all__ = [
 
 #: Version of the graph-building rules; part of the graph cache key, so that a cache
 #: built by older rules (built-up detection, speed tables) is never reused.
-BUILD_VERSION = 4
+BUILD_VERSION = 5
 
 #: Radius (m) of the built-up area around a ``place=*`` node, by class: a proxy for the
 #: agglomération. The classes follow the OSM wiki (Key:place: village up to about 10,000
