@@ -365,12 +365,20 @@ def build_graph(
     def col(name: str) -> np.ndarray:
         return np.array([t.get(name, "") for t in raw.tags], dtype=STRING_DTYPE)
 
-    # one JSON text per distinct tag dict (ways sharing their tags share one dict)
+    # the kept tags as JSON, the name put back: one text per distinct tag dict for the
+    # unnamed ways (ways sharing their tags share one dict)
+    names = raw.names if len(raw.names) == n_ways else [t.get("name", "") for t in raw.tags]
     texts: dict[int, str] = {}
-    for t in raw.tags:
+    keep: list[str] = []
+    for t, nm in zip(raw.tags, names, strict=True):
+        if nm:
+            keep.append(json.dumps({**t, "name": nm}, sort_keys=True, ensure_ascii=False))
+            continue
         if id(t) not in texts:
             texts[id(t)] = json.dumps(t, sort_keys=True, ensure_ascii=False)
-    keep_json = np.array([texts[id(t)] for t in raw.tags], dtype=STRING_DTYPE)
+        keep.append(texts[id(t)])
+    keep_json = np.array(keep, dtype=STRING_DTYPE)
+    del keep, texts
     info = {
         "profile": "practical" if model.practical else "legal",
         "speed_model": model.to_dict(),
@@ -400,7 +408,7 @@ def build_graph(
         way_fwd=fwd,
         way_bwd=bwd,
         way_highway=col("highway"),
-        way_name=col("name"),
+        way_name=np.array(names, dtype=STRING_DTYPE),
         way_ref=col("ref"),
         way_oneway=np.asarray(labels, dtype=STRING_DTYPE),
         way_maxspeed=col("maxspeed"),
@@ -526,6 +534,7 @@ def graph_from_overpass_json(
         if not ok:
             raw.rejected[why] += 1
             continue
+        name = tags.pop("name", "")
         ids: list[int] = []
         lons: list[float] = []
         lats: list[float] = []
@@ -537,9 +546,9 @@ def graph_from_overpass_json(
                 lats.append(lat)
             else:
                 raw.missing_nodes += 1
-                _push_run(raw, int(w["id"]), tags, ids, lons, lats)
+                _push_run(raw, int(w["id"]), tags, name, ids, lons, lats)
                 ids, lons, lats = [], [], []
-        _push_run(raw, int(w["id"]), tags, ids, lons, lats)
+        _push_run(raw, int(w["id"]), tags, name, ids, lons, lats)
     if not raw.way_id:
         raise OSMReadError("the Overpass responses hold no drivable road")
     return build_graph(raw, model=model, meta={"source_file": "overpass", "network_type": nt})

@@ -212,7 +212,7 @@ def test_graph_from_overpass_json_matches_the_file_reader(fixture_graph: Routing
 
 
 def _same_raw(a: object, b: object) -> None:
-    for k in ("way_id", "tags", "rejected", "missing_nodes", "controls", "restrictions"):
+    for k in ("way_id", "tags", "names", "rejected", "missing_nodes", "controls", "restrictions"):
         assert getattr(a, k) == getattr(b, k), k
     for k in ("ptr", "osmid", "lon", "lat"):
         assert list(getattr(a, k)) == list(getattr(b, k)), k
