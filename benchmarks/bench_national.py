@@ -8,13 +8,14 @@ Usage::
 The extracts are written with pyosmium into the cache: a perturbed grid of streets whose
 ways run over ~10 vertices each (so most vertices are shape points, as in OSM), classes
 and a third of ``maxspeed`` tags drawn at random, a village ``place`` node every 25 km²,
-and beside every road vertex a building of five nodes: six nodes in the file per road
-vertex, as in the France extract (~600 M nodes, ~100 M of them on roads). Node ids grow
-by 15 on average, as France's do (~600 M nodes under ids up to ~12·10^9), so that
-pyosmium's location index is as sparse as it would be there. Each extract is built twice
-in fresh processes, side by side: the one-pass read (locations of every node) and the
-lean read (:func:`msapgeo.network.read_ways` with ``two_pass``: road nodes only), which
-msapgeo uses for files of ``settings.lean_read_min_mb`` (1 GB) or more.
+four ways in five named (a name every four ways, ~35 characters), ``ref`` on primary
+and secondary roads, and beside every road vertex a building of five nodes: six nodes
+in the file per road vertex, as in the France extract (~600 M nodes, ~100 M of them on
+roads). Node ids grow by 15 on average, as France's do (~600 M nodes under ids up to
+~12·10^9), so that pyosmium's location index is as sparse as it would be there. Each
+extract is built twice in fresh processes, side by side: the one-pass read (locations of
+every node) and the lean read (:func:`msapgeo.network.read_ways` with ``two_pass``: road
+nodes only), which msapgeo uses for files of ``settings.lean_read_min_mb`` (1 GB) or more.
 Each build runs in a fresh process; its peak resident memory is read from ``VmHWM``. The
 routing step snaps 35,000 origins and 2,850 sites (mid-street points), routes nearest
 sites end to end, and times one raw ``csgraph.dijkstra(min_only=True)`` on the same
@@ -109,6 +110,13 @@ def write_extract(path: Path, n_vertices: int, seed: int = 0, building_nodes: in
                     tags = {"highway": str(rng.choice(classes, p=probs))}
                     if rng.random() < 0.33:
                         tags["maxspeed"] = str(rng.choice([30, 50, 70, 80, 90]))
+                    # four ways in five named, a name every four ways (a street of a
+                    # few OSM ways), as long as French street names
+                    street = s0 // (4 * per_way)
+                    if (i + street) % 5:
+                        tags["name"] = f"Chemin de la Croix-Blanche {direction}-{i}-{street}"
+                    if tags["highway"] in ("primary", "secondary"):
+                        tags["ref"] = f"D {i % 997 + 1}"
                     road_ways.append((refs_line[s0 : s0 + per_way + 1], tags))
             ids = {key: v for key, v in ids.items() if key[0] == 2}  # keep crossings only
         # villages: place nodes on a coarse grid
@@ -212,7 +220,7 @@ def main() -> None:
     cache.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in sizes:
-        path = cache / f"synthetic-{n}-fr.osm.pbf"
+        path = cache / f"synthetic-{n}-named.osm.pbf"
         if not path.is_file():
             t0 = time.perf_counter()
             write_extract(path, n)
