@@ -351,6 +351,19 @@ class RoutingGraph:
         ids = np.unique(np.asarray(osmids, dtype=np.int64))
         if len(ids) == 0:
             return self
+
+        def holds(g: RoutingGraph) -> bool:
+            # all wanted ids already nodes of g: a lookup among its nodes, not a pass
+            # over every vertex (a repeated query on a national graph)
+            nodes = g.node_osmid
+            pos = np.minimum(np.searchsorted(nodes, ids), max(len(nodes) - 1, 0))
+            return bool(len(nodes)) and bool((nodes[pos] == ids).all())
+
+        if holds(self):
+            return self
+        kept: RoutingGraph | None = self.__dict__.get("_with_nodes")
+        if kept is not None and holds(kept):
+            return kept
         wanted = np.isin(self.vx_osmid, ids)  # the kept graph shares the vertex arrays
         if not (wanted & ~self.vx_junction).any():
             return self
