@@ -142,18 +142,19 @@ def street_density_km_km2(lon: np.ndarray, lat: np.ndarray, length_m: np.ndarray
     if not ok.any():
         return out
     tr = Transformer.from_crs("EPSG:4326", settings.metric_crs, always_xy=True)
-    idx = np.flatnonzero(ok)
+    idx: np.ndarray | None = None if ok.all() else np.flatnonzero(ok)  # 8 bytes a point
+    n_ok = len(lon) if idx is None else len(idx)
     cell = DENSITY_CELL_M
     r = int(np.ceil(DENSITY_RADIUS_M / cell))
 
     def cells(a: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # the points of one chunk, projected and binned (temporaries bounded by _CHUNK)
-        sel = idx[a : a + _CHUNK]
+        sel = np.arange(a, min(a + _CHUNK, n_ok)) if idx is None else idx[a : a + _CHUNK]
         x, y = tr.transform(lon[sel], lat[sel])
         return sel, np.asarray(x), np.asarray(y)
 
     x_min, y_min, x_max, y_max = np.inf, np.inf, -np.inf, -np.inf
-    for a in range(0, len(idx), _CHUNK):
+    for a in range(0, n_ok, _CHUNK):
         _, x, y = cells(a)
         x_min, x_max = min(x_min, float(x.min())), max(x_max, float(x.max()))
         y_min, y_max = min(y_min, float(y.min())), max(y_max, float(y.max()))
@@ -162,7 +163,7 @@ def street_density_km_km2(lon: np.ndarray, lat: np.ndarray, length_m: np.ndarray
         int(np.floor((x_max - x_min) / cell)) + 2 * r + 1,
     )
     grid = np.zeros(shape)
-    for a in range(0, len(idx), _CHUNK):
+    for a in range(0, n_ok, _CHUNK):
         sel, x, y = cells(a)
         ix = np.floor((x - x_min) / cell).astype(np.int64) + r
         iy = np.floor((y - y_min) / cell).astype(np.int64) + r
@@ -172,7 +173,7 @@ def street_density_km_km2(lon: np.ndarray, lat: np.ndarray, length_m: np.ndarray
     summed = fftconvolve(grid, disc, mode="same")
     del grid
     area_km2 = disc.sum() * (cell / 1000) ** 2
-    for a in range(0, len(idx), _CHUNK):
+    for a in range(0, n_ok, _CHUNK):
         sel, x, y = cells(a)
         ix = np.floor((x - x_min) / cell).astype(np.int64) + r
         iy = np.floor((y - y_min) / cell).astype(np.int64) + r
@@ -216,7 +217,11 @@ def builtup_areas(features: OSMFeatures) -> gpd.GeoDataFrame:
 
 
 def builtup_mask(
-    lon: np.ndarray, lat: np.ndarray, areas: gpd.GeoDataFrame | Iterable[shapely.Geometry]
+    lon: np.ndarray,
+    lat: np.ndarray,
+    areas: gpd.GeoDataFrame | Iterable[shapely.Geometry],
+    *,
+    where: np.ndarray | None = None,
 ) -> np.ndarray:
     """Tell which points fall inside any built-up area.
 
@@ -226,6 +231,8 @@ def builtup_mask(
         Point coordinates (degrees).
     areas
         Polygons (EPSG:4326).
+    where
+        Boolean mask of the points to test (the others are ``False``); all by default.
 
     Returns
     -------
@@ -241,9 +248,12 @@ def builtup_mask(
     tree = shapely.STRtree(geoms)
     # in chunks: a GEOS point per road vertex at once would take ~100 bytes a vertex
     for a in range(0, len(lon), _CHUNK):
-        pts = shapely.points(lon[a : a + _CHUNK], lat[a : a + _CHUNK])
+        sel = np.arange(a, min(a + _CHUNK, len(lon)))
+        if where is not None:
+            sel = sel[where[sel]]
+        pts = shapely.points(lon[sel], lat[sel])
         hit, _ = tree.query(pts, predicate="within")
-        out[a + hit] = True
+        out[sel[hit]] = True
     return out
 
 
@@ -289,7 +299,11 @@ def build_graph(
 
     # segments
     seg_len = np.zeros(n_vx)
-    seg_len[:-1] = haversine_m(vx_lon[:-1], vx_lat[:-1], vx_lon[1:], vx_lat[1:])
+    for a in range(0, n_vx - 1, _CHUNK):  # in chunks: its temporaries are 8 arrays
+        b = min(a + _CHUNK, n_vx - 1)
+        seg_len[a:b] = haversine_m(
+            vx_lon[a:b], vx_lat[a:b], vx_lon[a + 1 : b + 1], vx_lat[a + 1 : b + 1]
+        )
     last = ptr[1:] - 1
     seg_len[last] = 0.0
     vx_way = np.repeat(
@@ -342,25 +356,30 @@ def build_graph(
     mid_lon[-1], mid_lat[-1] = vx_lon[-1], vx_lat[-1]
     seg_hint = hint[vx_way]
     urban = seg_hint == 1
-    unknown = np.flatnonzero(seg_hint == 0)
-    if builtup_areas is not None and len(builtup_areas) and len(unknown):
-        urban[unknown] = builtup_mask(mid_lon[unknown], mid_lat[unknown], builtup_areas)
+    unknown = seg_hint == 0
+    del seg_hint
+    if builtup_areas is not None and len(builtup_areas) and unknown.any():
+        urban |= builtup_mask(mid_lon, mid_lat, builtup_areas, where=unknown)
     # a dense street grid is built up too, whatever the other signals say
     dense = np.zeros(n_vx, bool)
     if builtup_areas is not None and n_vx:
         dense = street_density_km_km2(mid_lon, mid_lat, seg_len) > DENSE_STREETS_KM_KM2
-        urban[unknown] |= dense[unknown]
-    del mid_lon, mid_lat, unknown, seg_hint
+        urban |= dense & unknown
+    del mid_lon, mid_lat, unknown
     col_fwd = np.where(urban, 0, 1).astype(np.int8)
-    kmh_fwd = spd[vx_way, col_fwd]
-    kmh_bwd = spd[vx_way, col_fwd + 2]
-    if model.practical:
-        thin = urban & ~dense
-        kmh_fwd = np.where(thin, village[vx_way, 0], kmh_fwd)
-        kmh_bwd = np.where(thin, village[vx_way, 1], kmh_bwd)
-    seg_time_fwd = seg_len / (kmh_fwd / 3.6)
-    seg_time_bwd = seg_len / (kmh_bwd / 3.6)
-    del kmh_fwd, kmh_bwd
+    seg_time_fwd = np.empty(n_vx)
+    seg_time_bwd = np.empty(n_vx)
+    for a in range(0, n_vx, _CHUNK):  # in chunks: the gathers below are 8 bytes a vertex
+        sl = slice(a, a + _CHUNK)
+        way_c, col_c = vx_way[sl], col_fwd[sl]
+        kmh_fwd = spd[way_c, col_c]
+        kmh_bwd = spd[way_c, col_c + 2]
+        if model.practical:
+            thin = urban[sl] & ~dense[sl]
+            kmh_fwd = np.where(thin, village[way_c, 0], kmh_fwd)
+            kmh_bwd = np.where(thin, village[way_c, 1], kmh_bwd)
+        seg_time_fwd[sl] = seg_len[sl] / (kmh_fwd / 3.6)
+        seg_time_bwd[sl] = seg_len[sl] / (kmh_bwd / 3.6)
 
     def col(name: str) -> np.ndarray:
         return np.array([t.get(name, "") for t in raw.tags], dtype=STRING_DTYPE)
