@@ -60,10 +60,9 @@ class _Problem:
         return self.n + np.arange(len(self.s_rows))
 
     @cached_property
-    def A_keys(self) -> np.ndarray:  # noqa: N802 (named like A, A_len)
-        """Sorted ``row * N + col`` of A's entries, to find an edge's length (computed
-        when route lengths are asked for)."""
-        return _edge_keys(self.A)
+    def A_rows(self) -> np.ndarray:  # noqa: N802 (named like A, A_len)
+        """Row of each entry of A (computed when route lengths are asked for)."""
+        return np.repeat(np.arange(self.A.shape[0], dtype=np.int32), np.diff(self.A.indptr))
 
 
 #: Exclusion reason of an origin from which no site can be reached by road.
@@ -271,12 +270,6 @@ def _augment(
     return A, lens, defs
 
 
-def _edge_keys(A: sparse.csr_matrix) -> np.ndarray:
-    """Sorted keys ``row * N + col`` of the entries of a canonical CSR matrix."""
-    rows = np.repeat(np.arange(A.shape[0], dtype=np.int64), np.diff(A.indptr))
-    return np.asarray(rows * A.shape[0] + A.indices)
-
-
 def _path_lengths(
     P: _Problem, pred: np.ndarray, targets: np.ndarray, *values: np.ndarray
 ) -> list[np.ndarray]:
@@ -307,7 +300,7 @@ def _path_lengths(
         there is no path.
     """
     pred2 = np.atleast_2d(pred)
-    keys = P.A_keys
+    rows_of, cols_of = P.A_rows, P.A.indices
     N = P.A.shape[0]
     b = pred2.shape[0]
     vals = values or (P.A_len,)
@@ -315,7 +308,13 @@ def _path_lengths(
     for r in range(b):
         anc = pred2[r].astype(np.int64)
         reached = np.flatnonzero(anc >= 0)
-        edge = np.searchsorted(keys, anc[reached] * N + reached)
+        # the tree edge of each reached node: the one entry (r -> c) of A whose row is
+        # c's predecessor (A is canonical: one entry per pair), found in one pass over
+        # the entries rather than a binary search per node
+        tree = np.flatnonzero(pred2[r][cols_of] == rows_of)
+        edge_of = np.empty(N, np.int64)
+        edge_of[cols_of[tree]] = tree
+        edge = edge_of[reached]
         accs = []
         for v in vals:
             acc = np.zeros(N)
