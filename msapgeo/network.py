@@ -42,6 +42,7 @@ from msapgeo.osmread import (
     _header_info,
     _push_run,
     features_from_lean_read,
+    is_large,
     read_buildings,
     read_features,
     read_places,
@@ -162,22 +163,26 @@ def street_density_km_km2(lon: np.ndarray, lat: np.ndarray, length_m: np.ndarray
         int(np.floor((y_max - y_min) / cell)) + 2 * r + 1,
         int(np.floor((x_max - x_min) / cell)) + 2 * r + 1,
     )
-    grid = np.zeros(shape)
-    for a in range(0, n_ok, _CHUNK):
+
+    def bins(a: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        # the grid cell (row, column) of each point of one chunk
         sel, x, y = cells(a)
         ix = np.floor((x - x_min) / cell).astype(np.int64) + r
         iy = np.floor((y - y_min) / cell).astype(np.int64) + r
-        np.add.at(grid, (iy, ix), length_m[sel])
+        return sel, (iy, ix)
+
+    grid = np.zeros(shape)
+    for a in range(0, n_ok, _CHUNK):
+        sel, at = bins(a)
+        np.add.at(grid, at, length_m[sel])
     k = np.arange(-r, r + 1) * cell
     disc = (k[:, None] ** 2 + k[None, :] ** 2 <= DENSITY_RADIUS_M**2).astype(float)
     summed = fftconvolve(grid, disc, mode="same")
     del grid
     area_km2 = disc.sum() * (cell / 1000) ** 2
     for a in range(0, n_ok, _CHUNK):
-        sel, x, y = cells(a)
-        ix = np.floor((x - x_min) / cell).astype(np.int64) + r
-        iy = np.floor((y - y_min) / cell).astype(np.int64) + r
-        out[sel] = np.clip(summed[iy, ix], 0.0, None) / 1000 / area_km2
+        sel, at = bins(a)
+        out[sel] = np.clip(summed[at], 0.0, None) / 1000 / area_km2
     return out
 
 
@@ -479,7 +484,7 @@ def graph_from_osm(
     """
     t0 = time.perf_counter()
     p = _check_file(path)
-    lean = p.stat().st_size >= settings.lean_read_min_mb * 1e6
+    lean = is_large(p)
     raw = read_ways(
         p,
         network_type=network_type,

@@ -127,7 +127,7 @@ def read_ways(
         raise OSMReadError(f"network_type {network_type!r}: choose from {sorted(_COMPILED)}")
     progress = settings.progress if progress is None else progress
     if two_pass is None:
-        two_pass = p.stat().st_size >= settings.lean_read_min_mb * 1e6
+        two_pass = is_large(p)
     raw = RawWays()
     bar = tqdm(desc=f"read ways {p.name}", unit=" ways", disable=not progress, leave=False)
     try:
@@ -165,6 +165,18 @@ def read_ways(
     return raw
 
 
+def is_large(path: Path) -> bool:
+    """Whether an OSM file is read lean (:data:`msapgeo.settings.lean_read_min_mb` or
+    more: a région or France): road nodes' locations only, built-up features from the
+    same passes."""
+    return path.stat().st_size >= settings.lean_read_min_mb * 1e6
+
+
+def _kept_tags(w: Any) -> dict[str, str]:
+    """The tags of a way that msapgeo keeps (:data:`msapgeo.osmfilter.KEEP_TAGS`)."""
+    return {k: str(w.tags[k]) for k in KEEP_TAGS if k in w.tags}
+
+
 def _take_control(raw: RawWays, node: Any) -> None:
     """Record a traffic-control node (``highway=traffic_signals|stop|give_way``)."""
     kind = node.tags.get("highway")
@@ -175,7 +187,7 @@ def _take_control(raw: RawWays, node: Any) -> None:
 def _take_way(raw: RawWays, w: Any, network_type: str) -> None:
     """Add a way with located nodes to ``raw`` if it is drivable, split where a node's
     location is missing from the extract."""
-    tags = {k: str(w.tags[k]) for k in KEEP_TAGS if k in w.tags}
+    tags = _kept_tags(w)
     ok, why = is_drivable(tags, network_type)
     if not ok:
         raw.rejected[why] += 1
@@ -236,8 +248,7 @@ def _read_ways_lean(
         if not isinstance(w, osmium.osm.Way):
             continue
         if "highway" in w.tags:
-            tags = {k: str(w.tags[k]) for k in KEEP_TAGS if k in w.tags}
-            if is_drivable(tags, network_type)[0]:
+            if is_drivable(_kept_tags(w), network_type)[0]:
                 refs.extend([n.ref for n in w.nodes])
         elif _builtup_landuse(w):
             refs.extend([n.ref for n in w.nodes])
@@ -359,6 +370,8 @@ class OSMFeatures:
 
 
 AMENITIES: tuple[str, ...] = ("townhall", "post_office")
+_AMENITY_COLUMNS = ["osm_type", "osm_id", "amenity", "name", "operator"]
+_BOUNDARY_COLUMNS = ["osm_type", "osm_id", "admin_level", "name", "ref_insee"]
 
 
 def read_features(path: str | Path, *, progress: bool | None = None) -> OSMFeatures:
@@ -436,9 +449,9 @@ def read_features(path: str | Path, *, progress: bool | None = None) -> OSMFeatu
     crs = settings.default_crs
     return OSMFeatures(
         places=_places_gdf(places),
-        amenities=_gdf(amen, ["osm_type", "osm_id", "amenity", "name", "operator"], crs),
+        amenities=_gdf(amen, _AMENITY_COLUMNS, crs),
         landuse=_gdf(landuse, ["landuse"], crs),
-        boundaries=_gdf(bounds, ["osm_type", "osm_id", "admin_level", "name", "ref_insee"], crs),
+        boundaries=_gdf(bounds, _BOUNDARY_COLUMNS, crs),
         skipped=skipped,
     )
 
@@ -489,9 +502,9 @@ def features_from_lean_read(path: str | Path, raw: RawWays) -> OSMFeatures:
         skipped["landuse relation (lean read)"] = raw.landuse_relations_skipped
     return OSMFeatures(
         places=read_places(path),
-        amenities=_gdf([], ["osm_type", "osm_id", "amenity", "name", "operator"], crs),
+        amenities=_gdf([], _AMENITY_COLUMNS, crs),
         landuse=lu,
-        boundaries=_gdf([], ["osm_type", "osm_id", "admin_level", "name", "ref_insee"], crs),
+        boundaries=_gdf([], _BOUNDARY_COLUMNS, crs),
         skipped=skipped,
     )
 

@@ -25,7 +25,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from msapgeo.errors import InputError
-from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph
+from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph, _ranges
 from msapgeo.i18n import t as t_
 from msapgeo.places import ensure_snapped
 from msapgeo.profiles import edge_controls
@@ -133,7 +133,7 @@ def _prepare(
         node_state[starts] = n + k + np.arange(len(starts))
         n_extra = len(starts)
         per = np.diff(tg.start_ptr)[starts]
-        take = _ranges(tg.start_ptr[starts], per)
+        take = _ranges(tg.start_ptr[starts], tg.start_ptr[starts] + per)
         extra = (
             tg.start_head[take],  # row in the reversed graph: the state entered
             np.repeat(node_state[starts], per),  # column: the start state
@@ -144,12 +144,12 @@ def _prepare(
         # a site is reached by any state arriving at its node, and by the start state of
         # its node when a trip starts there too
         counts = np.diff(tg.arrive_ptr)[s_node]
-        arrive = tg.arrive_states[_ranges(tg.arrive_ptr[s_node], counts)]
+        arrive = tg.arrive_states[_ranges(tg.arrive_ptr[s_node], tg.arrive_ptr[s_node + 1])]
         own = node_state[s_node]
         has_own = (tg.start[s_node] < 0) & (own >= 0)
         s_ptr = np.concatenate([[0], np.cumsum(counts + has_own)])
         s_targets = np.empty(int(s_ptr[-1]), np.int64)
-        pos = _ranges(s_ptr[:-1], counts)
+        pos = _ranges(s_ptr[:-1], s_ptr[:-1] + counts)
         s_targets[pos] = arrive
         s_targets[s_ptr[1:][has_own] - 1] = own[has_own]
     else:
@@ -195,13 +195,6 @@ def _turn_graph(g: RoutingGraph) -> TurnGraph:
     return tg
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(start, start + count)`` for each pair (vectorised)."""
-    total = int(counts.sum())
-    offsets = np.repeat(np.cumsum(counts) - counts, counts)
-    return np.asarray(np.repeat(starts, counts) + (np.arange(total) - offsets))
-
-
 def _augment(
     R: sparse.csr_matrix,
     R_len: np.ndarray,
@@ -231,11 +224,7 @@ def _augment(
     site_w = np.repeat(s_time + MIN_WEIGHT_S, per_site)
     leg = np.repeat(s_len, per_site)
     if len(e_row) == 0:
-        indptr = np.concatenate([R.indptr, R.indptr[-1] + s_ptr[1:]])
-        indices = np.concatenate([R.indices, s_targets])
-        data = np.concatenate([R.data, site_w])
-        lens = np.concatenate([R_len, leg])
-        defs = np.concatenate([R_def, leg])
+        core_ptr, core_idx, core_w, core_len, core_def = R.indptr, R.indices, R.data, R_len, R_def
     else:
         # insert the start entries at the end of their rows (their columns are the
         # largest), keeping R's entries in place relative to each other
@@ -246,26 +235,28 @@ def _augment(
         e_row, e_col, e_w, e_len = e_row[first], e_col[first], e_w[first], e_len[:, first]
         add = np.bincount(e_row, minlength=n)
         old_counts = np.diff(R.indptr)
-        new_ptr = np.concatenate([[0], np.cumsum(old_counts + add)])
-        total = int(new_ptr[-1])
-        shift = np.repeat(new_ptr[:-1] - R.indptr[:-1], old_counts)
-        old_pos = np.arange(R.nnz) + shift
-        rank = np.arange(len(e_row)) - np.repeat(np.cumsum(add) - add, add)[: len(e_row)]
-        new_pos = new_ptr[e_row] + old_counts[e_row] + rank
-        indices_n = np.empty(total, np.int64)
-        data_n = np.empty(total)
-        lens_n = np.empty(total)
-        defs_n = np.empty(total)
-        indices_n[old_pos], indices_n[new_pos] = R.indices, e_col
-        data_n[old_pos], data_n[new_pos] = R.data, e_w
-        lens_n[old_pos], lens_n[new_pos] = R_len, e_len[0]
-        defs_n[old_pos], defs_n[new_pos] = R_def, e_len[1]
-        indptr = np.concatenate([new_ptr, total + s_ptr[1:]])
-        indices = np.concatenate([indices_n, s_targets])
-        data = np.concatenate([data_n, site_w])
-        lens = np.concatenate([lens_n, leg])
-        defs = np.concatenate([defs_n, leg])
-    indptr = np.concatenate([indptr, np.full(n_extra, indptr[-1])])
+        core_ptr = np.concatenate([[0], np.cumsum(old_counts + add)])
+        old_pos = np.arange(R.nnz) + np.repeat(core_ptr[:-1] - R.indptr[:-1], old_counts)
+        rank = np.arange(len(e_row)) - np.repeat(np.cumsum(add) - add, add)
+        new_pos = core_ptr[e_row] + old_counts[e_row] + rank
+        core = []
+        for old_v, new_v in (
+            (R.indices, e_col),
+            (R.data, e_w),
+            (R_len, e_len[0]),
+            (R_def, e_len[1]),
+        ):
+            merged = np.empty(int(core_ptr[-1]), np.result_type(old_v, new_v))
+            merged[old_pos], merged[new_pos] = old_v, new_v
+            core.append(merged)
+        core_idx, core_w, core_len, core_def = core
+    # the start states have no rows of their own (nothing leaves them on the reversed graph)
+    end = core_ptr[-1] + s_ptr[1:]
+    indptr = np.concatenate([core_ptr, end, np.full(n_extra, core_ptr[-1] + s_ptr[-1])])
+    indices = np.concatenate([core_idx, s_targets])
+    data = np.concatenate([core_w, site_w])
+    lens = np.concatenate([core_len, leg])
+    defs = np.concatenate([core_def, leg])
     A = sparse.csr_matrix((data, indices.astype(np.int32, copy=False), indptr), shape=(size, size))
     return A, lens, defs
 
@@ -580,9 +571,8 @@ def od_matrix(
             t[t > limit_min * 60] = np.inf
         T[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), t / 60.0, np.nan)
         if D is not None:
-            sums = _path_lengths(
-                P, pred, P.o_node, P.A_len, *([P.A_default] if F is not None else [])
-            )
+            wanted = (P.A_len,) if F is None else (P.A_len, P.A_default)
+            sums = _path_lengths(P, pred, P.o_node, *wanted)
             d = sums[0].T + P.o_len_m[:, None]
             D[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), d / 1000.0, np.nan)
             if F is not None:

@@ -292,9 +292,8 @@ def turn_graph(
     n_core += len(d_idx)
     head = np.where(arr, arr_state, node_state[v])
 
-    # no start or end states at expanded nodes: see start_ptr and arrive_states
-    start = node_state.copy()
-    n_states = n_core
+    # no start or end states at expanded nodes (node_state is -1 there): see start_ptr
+    # and arrive_states
     arrive_node = np.concatenate([plain, v[arr], v[d_idx]])
     arrive_state = np.concatenate([node_state[plain], arr_state[arr], arr_out[d_idx]])
     order = np.argsort(arrive_node, kind="stable")
@@ -413,11 +412,11 @@ def turn_graph(
         np.concatenate(rows),
         np.concatenate(ws),
         np.concatenate(ls, axis=1),
-        n_states,
+        n_core,
     )
     report = {
         "expanded_nodes": int(expanded.sum()),
-        "states": n_states,
+        "states": n_core,
         "transitions": len(rep1),
         "u_turns_forbidden": int((uturn & ~dead_end[at]).sum()),
         "restrictions_applied": n_applied,
@@ -429,7 +428,7 @@ def turn_graph(
         R=R,
         length=vals[0],
         default_m=vals[1],
-        start=start,
+        start=node_state,
         start_ptr=out_ptr,
         start_head=head[out_sorted],
         start_time_s=t_plain_head[out_sorted],
