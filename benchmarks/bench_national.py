@@ -204,8 +204,9 @@ def bench_route(path: Path, n_origins: int = 35_000, n_sites: int = 2_850) -> di
     t_again = time.perf_counter() - t0
     split = g.with_nodes(np.concatenate([so["node_osmid"], ss["node_osmid"]]))
     idx = split.node_index(ss["node_osmid"].to_numpy())
+    rev = split.csr_reverse  # the floor is the search alone, on a graph already built
     t0 = time.perf_counter()
-    csgraph.dijkstra(split.csr_reverse, directed=True, indices=idx[idx >= 0], min_only=True)
+    csgraph.dijkstra(rev, directed=True, indices=idx[idx >= 0], min_only=True)
     t_floor = time.perf_counter() - t0
     return {"snap_s": t_snap, "first_s": t_first, "again_s": t_again, "floor_s": t_floor}
 

@@ -327,6 +327,86 @@ class RoutingGraph:
         sizes = np.bincount(self.scc_labels) if self.n_nodes else np.zeros(0, np.int64)
         return self._vx_in(sizes[self.scc_labels] >= min_nodes)
 
+    @cached_property
+    def junction_vx(self) -> np.ndarray:
+        """Indices of the vertices that are graph nodes, in vertex order."""
+        return np.flatnonzero(self.vx_junction)
+
+    def piece_sums(self, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+        """Sums over the segments ``a[i] .. b[i] - 1`` of each piece (vertex indices of one
+        way, ``a <= b``), each summed on its own from left to right as edges are.
+
+        Returns
+        -------
+        dict
+            ``length_m``; ``time_fwd_s`` and ``time_bwd_s`` (driving the piece along or
+            against the way's order); ``default_fwd_m`` and ``default_bwd_m`` (of the
+            length, the metres at a class default speed in each direction).
+        """
+        a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+        seg = _ranges(a, b)
+        piece = np.repeat(np.arange(len(a)), b - a)
+        default = np.isin(np.arange(len(SPEED_SOURCES)), DEFAULT_SOURCE_CODES)
+        seg_len = self.seg_len_m[seg]
+        values = {
+            "length_m": seg_len,
+            "time_fwd_s": self.seg_time_fwd_s[seg],
+            "time_bwd_s": self.seg_time_bwd_s[seg],
+            "default_fwd_m": seg_len * default[self.seg_src_fwd[seg]],
+            "default_bwd_m": seg_len * default[self.seg_src_bwd[seg]],
+        }
+        return {k: np.bincount(piece, weights=v, minlength=len(a)) for k, v in values.items()}
+
+    def edges_through(self, vx: np.ndarray) -> dict[str, np.ndarray]:
+        """The directed edges passing through vertices that are not graph nodes, cut there.
+
+        A point snapped in the middle of an edge is routed as a *virtual node* on that
+        edge: it is reached by the trips that drive the edge's first part and leaves by
+        its second part, so the graph needs no split and no rebuild per query.
+
+        Parameters
+        ----------
+        vx
+            Vertex indices (not junctions).
+
+        Returns
+        -------
+        dict
+            One row per (vertex, directed edge through it): ``point`` (position in
+            ``vx``), ``edge`` (index into :attr:`edges`), ``before_s``/``after_s`` (time
+            from the edge's tail to the vertex and on to its head), ``before_m``/
+            ``after_m`` (lengths) and ``before_default_m``/``after_default_m`` (of which
+            at a default speed).
+        """
+        vx = np.asarray(vx, np.int64)
+        jv = self.junction_vx
+        k = np.searchsorted(jv, vx) - 1
+        ia, ib = jv[k], jv[k + 1]  # the way's junctions on either side (way ends are nodes)
+        first = self.edges["first_vx"]
+        n_fwd = int(np.count_nonzero(~self.edges["reversed"]))
+        s_a, s_b = self.piece_sums(ia, vx), self.piece_sums(vx, ib)
+        parts: dict[str, list[np.ndarray]] = {}
+        for lo, hi, rev in ((0, n_fwd, False), (n_fwd, len(first), True)):
+            # edges are made in vertex order, forward ones first: each part is sorted
+            pos = lo + np.searchsorted(first[lo:hi], ia)
+            has = pos < hi
+            has[has] = first[pos[has]] == ia[has]
+            fore, aft = (s_b, s_a) if rev else (s_a, s_b)
+            t, d = ("time_bwd_s", "default_bwd_m") if rev else ("time_fwd_s", "default_fwd_m")
+            cols = {
+                "point": np.flatnonzero(has),
+                "edge": pos[has],
+                "before_s": fore[t][has],
+                "after_s": aft[t][has],
+                "before_m": fore["length_m"][has],
+                "after_m": aft["length_m"][has],
+                "before_default_m": fore[d][has],
+                "after_default_m": aft[d][has],
+            }
+            for key, val in cols.items():
+                parts.setdefault(key, []).append(val)
+        return {key: np.concatenate(val) for key, val in parts.items()}
+
     # ------------------------------------------------------------------ operations
     def with_nodes(self, osmids: np.ndarray | list[int]) -> RoutingGraph:
         """Return a graph where the given OSM vertices are graph nodes too.

@@ -336,6 +336,46 @@ def _vertex_tree(
     return per_graph[key]
 
 
+#: Road vertices handed out by :func:`snap`, per graph: sorted OSM ids and their vertex
+#: indices, so that routing finds a snapped point's place in the way arrays without a
+#: pass over every vertex (:func:`vertices_of`).
+_SNAPPED: weakref.WeakKeyDictionary[RoutingGraph, tuple[np.ndarray, np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _remember(graph: RoutingGraph, vertices: np.ndarray) -> None:
+    ids, vx = _SNAPPED.get(graph, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    ids = np.concatenate([ids, graph.vx_osmid[vertices]])
+    vx = np.concatenate([vx, vertices])
+    ids, first = np.unique(ids, return_index=True)
+    _SNAPPED[graph] = (ids, vx[first])
+
+
+def vertices_of(graph: RoutingGraph, osmids: np.ndarray) -> np.ndarray:
+    """Vertex index of each OSM node id (``-1`` where the graph has no such vertex).
+
+    Ids snapped on this graph are looked up among the vertices :func:`snap` handed out;
+    others by one pass over the vertices. An id shared by several vertices (a junction)
+    gives one of them.
+    """
+    want = np.asarray(osmids, np.int64)
+    out = np.full(len(want), -1, np.int64)
+    ids, vx = _SNAPPED.get(graph, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    for _ in range(2):
+        if len(ids):
+            pos = np.minimum(np.searchsorted(ids, want), len(ids) - 1)
+            hit = (out < 0) & (ids[pos] == want)
+            out[hit] = vx[pos[hit]]
+        missing = np.unique(want[out < 0])
+        if not len(missing):
+            break
+        cand = np.flatnonzero(np.isin(graph.vx_osmid, missing))
+        ids, first = np.unique(graph.vx_osmid[cand], return_index=True)
+        vx = cand[first]
+    return out
+
+
 def snap(
     graph: RoutingGraph,
     points: gpd.GeoDataFrame,
@@ -400,6 +440,7 @@ def snap(
         snap_m[todo] = d
         near = d <= tol
         node[todo[near]] = graph.vx_osmid[vx[j[near]]]
+        _remember(graph, vx[j[near]])
         far = todo[~near]
         excl[far] = [
             f"{t_(TOO_FAR)} ({fr_number(snap_m[i])} m > {fr_number(tol)} m)"

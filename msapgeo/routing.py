@@ -4,6 +4,9 @@ Every function routes *towards* the sites on the reversed graph: one multi-sourc
 Dijkstra from all sites gives, for every node, the travel time to its nearest site
 (the trip a resident makes), never a loop over origins.
 
+A point snapped in the middle of a street is a virtual node on the graph as it is (no
+split, no rebuild per query): a site there is reached by the entries that drive its
+edge, cut at the site; a trip from an origin there first drives the rest of the edge.
 Off-network legs are part of the graph: each site is a virtual node joined to its
 snapped vertex by an edge of ``snap_time_s``, so sites sharing a vertex or lying at
 different distances from the road are ranked exactly; each origin adds its own
@@ -27,7 +30,7 @@ from scipy.sparse import csgraph
 from msapgeo.errors import InputError
 from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph, _ranges
 from msapgeo.i18n import t as t_
-from msapgeo.places import ensure_snapped
+from msapgeo.places import ensure_snapped, vertices_of
 from msapgeo.profiles import edge_controls
 from msapgeo.turns import TurnGraph, turn_graph
 
@@ -102,82 +105,224 @@ def _prepare(
     site_id: str | None,
     *,
     all_starts: bool = False,
+    split: bool = False,
 ) -> _Problem:
+    """Origins and sites placed on the routing graph of ``graph``, ready for csgraph.
+
+    A point snapped at a graph node starts or ends there. A point snapped inside an edge
+    is a *virtual node* on it (:meth:`RoutingGraph.edges_through`): a site there is
+    reached by every entry that drives the edge, cut at the site; a trip from an origin
+    there drives the rest of the edge first. The graph is neither split nor rebuilt per
+    query, and the times are those of the graph (a snapped point never changes the cost
+    of a junction). ``split`` instead makes the points graph nodes
+    (:meth:`RoutingGraph.with_nodes`), for :func:`node_times`, whose sites must be nodes of
+    the graph it returns.
+    """
     origins = ensure_snapped(graph, origins)
     sites = ensure_snapped(graph, sites)
     s_ok = (sites["node_osmid"].to_numpy() >= 0) & sites["exclusion"].isna().to_numpy()
     o_ok = (origins["node_osmid"].to_numpy() >= 0) & origins["exclusion"].isna().to_numpy()
     s_rows, o_rows = np.flatnonzero(s_ok), np.flatnonzero(o_ok)
-    g = graph.with_nodes(
-        np.concatenate(
-            [origins["node_osmid"].to_numpy()[o_rows], sites["node_osmid"].to_numpy()[s_rows]]
-        )
-    )
-    o_node = g.node_index(origins["node_osmid"].to_numpy()[o_rows])
-    s_node = g.node_index(sites["node_osmid"].to_numpy()[s_rows])
-    if (o_node < 0).any() or (s_node < 0).any():
+    o_ids = origins["node_osmid"].to_numpy()[o_rows].astype(np.int64)
+    s_ids = sites["node_osmid"].to_numpy()[s_rows].astype(np.int64)
+    g = graph.with_nodes(np.concatenate([o_ids, s_ids])) if split else graph
+    o_nd, s_nd = g.node_index(o_ids), g.node_index(s_ids)
+    # points inside an edge: their vertex, and the directed edges through it, cut there
+    mid_ids = np.unique(np.concatenate([o_ids[o_nd < 0], s_ids[s_nd < 0]]))
+    mid_vx = vertices_of(g, mid_ids)
+    if (mid_vx < 0).any() or g.vx_junction[mid_vx].any():
         raise InputError("snapped vertices are not in this graph: snap with the same graph")
+    cut = g.edges_through(mid_vx)
+    o_mid = np.minimum(np.searchsorted(mid_ids, o_ids), max(len(mid_ids) - 1, 0))
+    s_mid = np.minimum(np.searchsorted(mid_ids, s_ids), max(len(mid_ids) - 1, 0))
     s_time = sites["snap_time_s"].to_numpy(float)[s_rows]
     s_len = sites["snap_m"].to_numpy(float)[s_rows]
-    n_extra = 0
-    if g.meta.get("turns"):
-        tg = _turn_graph(g)
-        R, R_len, R_def = tg.R, tg.length, tg.default_m
-        report = tg.report
-        n, k = R.shape[0], len(s_rows)
-        # a start state for each expanded node this query starts from (every node for
-        # node_times), numbered after the sites' virtual rows
-        want = np.arange(g.n_nodes) if all_starts else o_node
-        starts = np.unique(want[tg.start[want] < 0])
+    e = g.edges
+    tg = _turn_graph(g) if g.meta.get("turns") else None
+    if tg is not None:
+        R, R_len, R_def, report = tg.R, tg.length, tg.default_m, tg.report
         node_state = tg.start.copy()
-        node_state[starts] = n + k + np.arange(len(starts))
-        n_extra = len(starts)
+        edge_head = tg.edge_head
+        # what an entry adds at the edge's head beyond driving it (an approach control)
+        head_extra = tg.edge_time_s - np.maximum(e["time_s"], MIN_WEIGHT_S)
+    else:
+        R, R_len, R_def, report = g.csr_reverse, g.csr_reverse_length, g.csr_reverse_default, None
+        node_state = np.arange(g.n_nodes)
+        edge_head, head_extra = e["v"], np.zeros(len(e["v"]))
+    n, k = R.shape[0], len(s_rows)
+    col0 = n + k  # start states are numbered after the sites' virtual rows
+    x_row: list[np.ndarray] = []  # entries into existing rows towards the start states
+    x_col: list[np.ndarray] = []
+    x_w: list[np.ndarray] = []
+    x_len: list[np.ndarray] = []
+    starts = np.zeros(0, np.int64)
+    if tg is not None:
+        # a start state for each expanded node this query starts from (every node for
+        # node_times)
+        want = np.arange(g.n_nodes) if all_starts else o_nd[o_nd >= 0]
+        starts = np.unique(want[tg.start[want] < 0])
+        node_state[starts] = col0 + np.arange(len(starts))
         per = np.diff(tg.start_ptr)[starts]
         take = _ranges(tg.start_ptr[starts], tg.start_ptr[starts] + per)
-        extra = (
-            tg.start_head[take],  # row in the reversed graph: the state entered
-            np.repeat(node_state[starts], per),  # column: the start state
-            np.maximum(tg.start_time_s[take], MIN_WEIGHT_S),
-            tg.start_len[:, take],
-        )
-        o_node = node_state[o_node]
-        # a site is reached by any state arriving at its node, and by the start state of
-        # its node when a trip starts there too
-        counts = np.diff(tg.arrive_ptr)[s_node]
-        arrive = tg.arrive_states[_ranges(tg.arrive_ptr[s_node], tg.arrive_ptr[s_node + 1])]
-        own = node_state[s_node]
-        has_own = (tg.start[s_node] < 0) & (own >= 0)
-        s_ptr = np.concatenate([[0], np.cumsum(counts + has_own)])
-        s_targets = np.empty(int(s_ptr[-1]), np.int64)
-        pos = _ranges(s_ptr[:-1], s_ptr[:-1] + counts)
-        s_targets[pos] = arrive
-        s_targets[s_ptr[1:][has_own] - 1] = own[has_own]
-    else:
-        R, R_len, R_def = g.csr_reverse, g.csr_reverse_length, g.csr_reverse_default
-        node_state, report = np.arange(g.n_nodes), None
-        s_ptr = np.arange(len(s_node) + 1)
-        s_targets = s_node
-        extra = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros((2, 0)))
-    A, A_len, A_def = _augment(R, R_len, R_def, s_targets, s_ptr, s_time, s_len, extra, n_extra)
+        x_row.append(tg.start_head[take])
+        x_col.append(np.repeat(node_state[starts], per))
+        x_w.append(tg.start_time_s[take])
+        x_len.append(tg.start_len[:, take])
+    # an origin inside an edge: a start state that drives the rest of each edge through it
+    mid_col = np.full(len(mid_ids), -1, np.int64)
+    mid_o = np.unique(o_mid[o_nd < 0])
+    mid_col[mid_o] = col0 + len(starts) + np.arange(len(mid_o))
+    n_extra = len(starts) + len(mid_o)
+    leave = np.flatnonzero(mid_col[cut["point"]] >= 0)
+    le = cut["edge"][leave]
+    l_col = mid_col[cut["point"][leave]]
+    l_w = cut["after_s"][leave] + head_extra[le]
+    l_len = np.stack([cut["after_m"][leave], cut["after_default_m"][leave]])
+    head = edge_head[le]
+    ok = head >= 0
+    x_row.append(head[ok])
+    x_col.append(l_col[ok])
+    x_w.append(l_w[ok])
+    x_len.append(l_len[:, ok])
+    if tg is not None and not ok.all():
+        # a loop way back into an expanded node has no arrival state: the trip goes on
+        # as one starting at that node
+        loop = np.flatnonzero(~ok)
+        at = e["v"][le[loop]]
+        per = np.diff(tg.start_ptr)[at]
+        take = _ranges(tg.start_ptr[at], tg.start_ptr[at] + per)
+        rep = np.repeat(loop, per)
+        x_row.append(tg.start_head[take])
+        x_col.append(l_col[rep])
+        x_w.append(l_w[rep] + tg.start_time_s[take])
+        x_len.append(l_len[:, rep] + tg.start_len[:, take])
+    o_state = node_state[np.maximum(o_nd, 0)]
+    o_state[o_nd < 0] = mid_col[o_mid[o_nd < 0]]
+    site_entries = _site_entries(g, tg, s_nd, s_mid, cut, node_state, col0, mid_col, mid_vx)
+    extra = (
+        np.concatenate(x_row),
+        np.concatenate(x_col),
+        np.maximum(np.concatenate(x_w), MIN_WEIGHT_S),
+        np.concatenate(x_len, axis=1),
+    )
+    A, A_len, A_def = _augment(R, R_len, R_def, site_entries, s_time, s_len, extra, n_extra)
     return _Problem(
         graph=g,
         origins=origins,
         sites=sites,
         o_rows=o_rows,
-        o_node=o_node,
+        o_node=o_state,
         o_time_s=origins["snap_time_s"].to_numpy(float)[o_rows],
         o_len_m=origins["snap_m"].to_numpy(float)[o_rows],
         s_rows=s_rows,
-        s_node=s_node,
+        s_node=s_nd,
         s_time_s=s_time,
         s_len_m=s_len,
         site_ids=_ids(sites, site_id, "site")[s_rows],
         A=A,
         A_len=A_len,
         A_default=A_def,
-        n=R.shape[0],
+        n=n,
         node_state=node_state,
         turns=report,
+    )
+
+
+def _site_entries(
+    g: RoutingGraph,
+    tg: TurnGraph | None,
+    s_nd: np.ndarray,
+    s_mid: np.ndarray,
+    cut: dict[str, np.ndarray],
+    node_state: np.ndarray,
+    col0: int,
+    mid_col: np.ndarray,
+    mid_vx: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Entries of the sites' virtual rows: ``(site, column, time_s, lengths)``, where the
+    time and the two lengths (length, at default speeds) are those driven on the road
+    (the off-network leg is added by :func:`_augment`)."""
+    e = g.edges
+    site: list[np.ndarray] = []
+    col: list[np.ndarray] = []
+    w: list[np.ndarray] = []
+    ln: list[np.ndarray] = []
+
+    def add(i: np.ndarray, c: np.ndarray, t: np.ndarray, lengths: np.ndarray) -> None:
+        site.append(i)
+        col.append(c)
+        w.append(t)
+        ln.append(lengths)
+
+    # a site at a node: every state arriving there, and the node's start state when a
+    # trip starts there too
+    at = np.flatnonzero(s_nd >= 0)
+    nd = s_nd[at]
+    if tg is None:
+        add(at, nd, np.zeros(len(at)), np.zeros((2, len(at))))
+    else:
+        counts = np.diff(tg.arrive_ptr)[nd]
+        arrive = tg.arrive_states[_ranges(tg.arrive_ptr[nd], tg.arrive_ptr[nd + 1])]
+        add(np.repeat(at, counts), arrive, np.zeros(len(arrive)), np.zeros((2, len(arrive))))
+        own = node_state[nd]
+        has_own = own >= col0
+        m = int(has_own.sum())
+        add(at[has_own], own[has_own], np.zeros(m), np.zeros((2, m)))
+    # a site inside an edge: the entries that drive the edge, cut at the site
+    inside = np.flatnonzero(s_nd < 0)
+    order = np.argsort(cut["point"], kind="stable")
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(cut["point"], minlength=len(mid_vx)))])
+    pm = s_mid[inside]
+    cnt = ptr[pm + 1] - ptr[pm]
+    rows = order[_ranges(ptr[pm], ptr[pm + 1])]
+    i_site = np.repeat(inside, cnt)
+    ce = cut["edge"][rows]
+    before = cut["before_s"][rows]
+    before_len = np.stack([cut["before_m"][rows], cut["before_default_m"][rows]])
+    tail = e["u"][ce]
+    if tg is None:
+        add(i_site, tail, before, before_len)
+    else:
+        kk, entry = tg.entries_of(ce)
+        turn_s = np.maximum(tg.R.data[entry] - tg.edge_time_s[ce[kk]], 0.0)
+        add(
+            i_site[kk], tg.R.indices[entry].astype(np.int64), turn_s + before[kk], before_len[:, kk]
+        )
+        # from a start state at the edge's tail (a trip starting at an expanded node)
+        own = node_state[tail]
+        has_own = own >= col0
+        add(i_site[has_own], own[has_own], before[has_own], before_len[:, has_own])
+        # a loop way has no entry of its own: reached from every state at its node
+        loop = np.flatnonzero(tail == e["v"][ce])
+        if len(loop):
+            a = tail[loop]
+            per = np.diff(tg.arrive_ptr)[a]
+            rep = np.repeat(loop, per)
+            arrive = tg.arrive_states[_ranges(tg.arrive_ptr[a], tg.arrive_ptr[a + 1])]
+            add(i_site[rep], arrive, before[rep], before_len[:, rep])
+    # an origin inside the same edge, before the site: straight along the edge
+    o_cut = np.flatnonzero(mid_col[cut["point"]] >= 0)
+    if len(o_cut) and len(rows):
+        o_cut = o_cut[np.argsort(cut["edge"][o_cut], kind="stable")]
+        o_edge = cut["edge"][o_cut]
+        lo = np.searchsorted(o_edge, ce, side="left")
+        hi = np.searchsorted(o_edge, ce, side="right")
+        rep = np.repeat(np.arange(len(rows)), hi - lo)
+        oc = o_cut[_ranges(lo, hi)]
+        vs = mid_vx[cut["point"][rows[rep]]]
+        vo = mid_vx[cut["point"][oc]]
+        rev = e["reversed"][ce[rep]]
+        ahead = np.where(rev, vo >= vs, vo <= vs)
+        rep, oc, vs, vo, rev = rep[ahead], oc[ahead], vs[ahead], vo[ahead], rev[ahead]
+        sums = g.piece_sums(np.minimum(vo, vs), np.maximum(vo, vs))
+        t = np.where(rev, sums["time_bwd_s"], sums["time_fwd_s"])
+        d = np.where(rev, sums["default_bwd_m"], sums["default_fwd_m"])
+        add(i_site[rep], mid_col[cut["point"][oc]], t, np.stack([sums["length_m"], d]))
+    return (
+        np.concatenate(site),
+        np.concatenate(col).astype(np.int64),
+        np.concatenate(w),
+        np.concatenate(ln, axis=1),
     )
 
 
@@ -199,8 +344,7 @@ def _augment(
     R: sparse.csr_matrix,
     R_len: np.ndarray,
     R_def: np.ndarray,
-    s_targets: np.ndarray,
-    s_ptr: np.ndarray,
+    site_entries: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     s_time: np.ndarray,
     s_len: np.ndarray,
     extra: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
@@ -208,21 +352,27 @@ def _augment(
 ) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
     """Reversed CSR plus one virtual row per site and ``n_extra`` start states.
 
-    Site ``i``'s virtual row joins ``s_targets[s_ptr[i]:s_ptr[i + 1]]`` (its snapped node,
-    or on a turn graph every state arriving there). ``extra`` = rows, columns, times and
-    lengths (two rows: length, default-speed length) of entries inserted into the
+    ``site_entries`` = sites, columns, road times and road lengths (two rows: length,
+    default-speed length) of the sites' virtual rows; the off-network leg is added to
+    each. ``extra`` = rows, columns, times and lengths of entries inserted into the
     existing rows towards the start states (columns after the virtual rows). Returns the
-    matrix (canonical: columns sorted within rows) and the length and default-speed
-    length of its entries (the off-network leg counts at a default speed).
+    matrix (canonical: one entry per pair, columns sorted within rows) and the length
+    and default-speed length of its entries (the off-network leg counts at a default
+    speed).
     """
-    n, k = R.shape[0], len(s_ptr) - 1
+    n, k = R.shape[0], len(s_time)
     size = n + k + n_extra
     e_row, e_col, e_w, e_len = extra
-    per_site = np.diff(s_ptr)
-    # every virtual edge carries the same extra MIN_WEIGHT_S (csgraph needs positive
-    # weights), taken off again below: rankings and times stay exact.
-    site_w = np.repeat(s_time + MIN_WEIGHT_S, per_site)
-    leg = np.repeat(s_len, per_site)
+    # every site entry carries the same extra MIN_WEIGHT_S (csgraph needs positive
+    # weights), taken off again by the callers: rankings and times stay exact.
+    si, sc, sw, sl = site_entries
+    sw = s_time[si] + MIN_WEIGHT_S + sw
+    sl = sl + s_len[si]
+    order = np.lexsort((sw, sc, si))
+    si, sc, sw, sl = si[order], sc[order], sw[order], sl[:, order]
+    first = np.ones(len(si), bool)  # two ways to one state: keep the fastest
+    first[1:] = (si[1:] != si[:-1]) | (sc[1:] != sc[:-1])
+    si, sc, sw, sl = si[first], sc[first], sw[first], sl[:, first]
     if len(e_row) == 0:
         core_ptr, core_idx, core_w, core_len, core_def = R.indptr, R.indices, R.data, R_len, R_def
     else:
@@ -251,12 +401,13 @@ def _augment(
             core.append(merged)
         core_idx, core_w, core_len, core_def = core
     # the start states have no rows of their own (nothing leaves them on the reversed graph)
+    s_ptr = np.concatenate([[0], np.cumsum(np.bincount(si, minlength=k))])
     end = core_ptr[-1] + s_ptr[1:]
     indptr = np.concatenate([core_ptr, end, np.full(n_extra, core_ptr[-1] + s_ptr[-1])])
-    indices = np.concatenate([core_idx, s_targets])
-    data = np.concatenate([core_w, site_w])
-    lens = np.concatenate([core_len, leg])
-    defs = np.concatenate([core_def, leg])
+    indices = np.concatenate([core_idx, sc])
+    data = np.concatenate([core_w, sw])
+    lens = np.concatenate([core_len, sl[0]])
+    defs = np.concatenate([core_def, sl[1]])
     A = sparse.csr_matrix((data, indices.astype(np.int32, copy=False), indptr), shape=(size, size))
     return A, lens, defs
 
@@ -601,7 +752,7 @@ def node_times(graph: RoutingGraph, sites: gpd.GeoDataFrame) -> tuple[RoutingGra
     empty["node_osmid"] = np.zeros(0, np.int64)
     empty["snap_m"] = np.zeros(0)
     empty["snap_time_s"] = np.zeros(0)
-    P = _prepare(graph, empty, sites, None, all_starts=True)
+    P = _prepare(graph, empty, sites, None, all_starts=True, split=True)
     if len(P.s_rows) == 0:
         raise InputError("no site could be placed on the network")
     dist = csgraph.dijkstra(P.A, directed=True, indices=P.virtual, min_only=True)

@@ -1,10 +1,10 @@
 """Turn-expanded routing graph: U-turns, turn restrictions and turn costs at junctions.
 
 A node-based graph cannot forbid a manoeuvre that depends on where a car comes from.
-Here every *junction* (a node with three or more neighbours, or the via node of a turn
-restriction) is expanded: a car at such a node is in one state per road it arrived on,
+Here every *junction* (a node where three or more road pieces meet, or the via node of a
+turn restriction) is expanded: a car at such a node is in one state per road it arrived on,
 and moves to the next road through *transitions* that carry their own cost or are
-forbidden. Other nodes (bends, way splits, snapped points) stay single states, so the
+forbidden. Other nodes (bends, way splits) stay single states, so the
 graph grows only where turns matter. It is built on ``scipy.sparse`` arrays and routed
 with ``scipy.sparse.csgraph`` like the node-based graph.
 
@@ -42,12 +42,13 @@ Transitions at a junction ``v`` from road ``e1`` (arriving) to road ``e2`` (leav
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
-from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph
+from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph, _ranges
 from msapgeo.speeds import ACCEL_MS2, DECEL_MS2
 
 #: Time of a U-turn at a dead end (s): OSRM car profile ``u_turn_penalty``.
@@ -110,6 +111,14 @@ class TurnGraph:
         Trips starting at node ``v`` (CSR layout over nodes, expanded nodes only): the
         states ``start_head[start_ptr[v]:start_ptr[v + 1]]`` they enter first, the time
         (s) to get there, and the length and default-speed length (m, two rows).
+    edge
+        The directed edge of the node graph (index into ``graph.edges``) that each entry
+        of ``R`` drives, aligned with ``R.data``: a point snapped in the middle of that
+        edge is reached by the same entries with the edge's time cut at the point.
+    edge_head, edge_time_s
+        Per directed edge: the state its trip arrives in (``-1`` for a loop back to an
+        expanded node) and the time an entry adds for driving it whole, approach control
+        included (s).
     arrive_ptr, arrive_states
         The states a trip ending at node ``v`` may arrive in,
         ``arrive_states[arrive_ptr[v]:arrive_ptr[v + 1]]`` (CSR layout): the node's own
@@ -129,11 +138,30 @@ class TurnGraph:
     start_len: np.ndarray
     arrive_ptr: np.ndarray
     arrive_states: np.ndarray
+    edge: np.ndarray
+    edge_head: np.ndarray
+    edge_time_s: np.ndarray
     report: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_states(self) -> int:
         return int(self.R.shape[0])
+
+    @cached_property
+    def _entries_by_edge(self) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(self.edge, kind="stable")
+        ptr = np.concatenate(
+            [[0], np.cumsum(np.bincount(self.edge, minlength=len(self.edge_head)))]
+        )
+        return order, ptr
+
+    def entries_of(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Entries of ``R`` that drive each of ``edges``: ``(k, entry)``, where
+        ``edges[k]`` is the edge that entry ``entry`` (a position in ``R.data``) drives."""
+        order, ptr = self._entries_by_edge
+        counts = ptr[edges + 1] - ptr[edges]
+        k = np.repeat(np.arange(len(edges)), counts)
+        return k, order[_ranges(ptr[edges], ptr[edges + 1])]
 
 
 def _csr_min(
@@ -164,23 +192,22 @@ def _csr_min(
 
 
 def _physical_neighbours(graph: RoutingGraph) -> np.ndarray:
-    """Distinct neighbours of each node over every way, open or closed, either direction.
+    """Road pieces at each node over every way, open or closed, either direction.
 
     The expansion and the dead ends follow the road as built, so that closing a road
     (a scenario) removes transitions but never the cost of a junction: a closure never
-    shortens a trip.
+    shortens a trip. Pieces are counted, not neighbour nodes: at the split of a dual
+    carriageway both carriageways lead to the same next node, and the node must still be
+    expanded so that a car cannot turn back from one onto the other.
     """
-    jv = np.flatnonzero(graph.vx_junction)
+    jv = graph.junction_vx
     w = graph.vx_way[jv]
     same = w[:-1] == w[1:]
     a = graph.node_index(graph.vx_osmid[jv[:-1][same]])
     b = graph.node_index(graph.vx_osmid[jv[1:][same]])
-    n = graph.n_nodes
     ok = a != b
-    x = np.concatenate([a[ok], b[ok]]).astype(np.int64)
-    y = np.concatenate([b[ok], a[ok]]).astype(np.int64)
-    pairs = np.unique(x * np.int64(n) + y)
-    return np.bincount(pairs // n, minlength=n)
+    n = graph.n_nodes
+    return np.bincount(a[ok], minlength=n) + np.bincount(b[ok], minlength=n)
 
 
 def _bearing(graph: RoutingGraph, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -304,6 +331,7 @@ def turn_graph(
     cols: list[np.ndarray] = []
     ws: list[np.ndarray] = []
     ls: list[np.ndarray] = []
+    es: list[np.ndarray] = []  # the edge each entry drives
     # an edge arriving at an unexpanded node pays its approach control there
     t_plain_head = t + np.where(expanded[v], 0.0, wait + slow)
     # edges leaving an unexpanded node: from its single state to the edge's head
@@ -312,6 +340,7 @@ def turn_graph(
     cols.append(head[out_plain])
     ws.append(t_plain_head[out_plain])
     ls.append(lengths[:, out_plain])
+    es.append(np.flatnonzero(out_plain))
     # edges leaving an expanded node: by node, for the transitions and the trips that
     # start there (kept aside: no start state in the graph)
     out_exp = keep & expanded[u]
@@ -389,29 +418,33 @@ def turn_graph(
     cols.append(head[rep2[plain_move]])
     ws.append(cost[plain_move] + t_plain_head[rep2[plain_move]])
     ls.append(lengths[:, rep2[plain_move]])
+    es.append(rep2[plain_move])
     # start-side zone → zone
     zz = sel & d1 & d2
     rows.append(arr_state[rep1[zz]])
     cols.append(arr_state[rep2[zz]])
     ws.append(cost[zz] + t[rep2[zz]])
     ls.append(lengths[:, rep2[zz]])
+    es.append(rep2[zz])
     # entering a zone from outside: only the "entered" states, which never leave it
     enter = sel & ~d1 & d2
     rows.append(arr_state[rep1[enter]])
     cols.append(arr_out[rep2[enter]])
     ws.append(cost[enter] + t[rep2[enter]])
     ls.append(lengths[:, rep2[enter]])
+    es.append(rep2[enter])
     rows.append(arr_out[rep1[zz]])
     cols.append(arr_out[rep2[zz]])
     ws.append(cost[zz] + t[rep2[zz]])
     ls.append(lengths[:, rep2[zz]])
+    es.append(rep2[zz])
 
     # reversed graph directly (routing runs from the sites): row = head, column = tail
     R, vals = _csr_min(
         np.concatenate(cols),
         np.concatenate(rows),
         np.concatenate(ws),
-        np.concatenate(ls, axis=1),
+        np.concatenate([np.concatenate(ls, axis=1), np.concatenate(es)[None, :]]),
         n_core,
     )
     report = {
@@ -435,6 +468,9 @@ def turn_graph(
         start_len=lengths[:, out_sorted],
         arrive_ptr=arrive_ptr,
         arrive_states=arrive_states,
+        edge=vals[2].astype(np.int64),
+        edge_head=head,
+        edge_time_s=t_plain_head,
         report=report,
     )
 
