@@ -49,6 +49,8 @@ _LAZY: dict[str, str] = {
     "snap": "msapgeo.places",
     "ensure_snapped": "msapgeo.places",
     "ODMatrix": "msapgeo.routing",
+    "ODPairs": "msapgeo.routing",
+    "od_pairs": "msapgeo.routing",
     "nearest_site": "msapgeo.routing",
     "node_times": "msapgeo.routing",
     "od_matrix": "msapgeo.routing",
@@ -140,7 +142,7 @@ if TYPE_CHECKING:  # pragma: no cover
         run_access,
     )
     from msapgeo.places import origins_from_communes, read_points, snap
-    from msapgeo.routing import ODMatrix, nearest_site, node_times, od_matrix
+    from msapgeo.routing import ODMatrix, ODPairs, nearest_site, node_times, od_matrix, od_pairs
     from msapgeo.speeds import SpeedModel, parse_maxspeed
 
 
@@ -154,6 +156,7 @@ __all__ = [
     "InputError",
     "MsapgeoError",
     "ODMatrix",
+    "ODPairs",
     "OSMReadError",
     "Optimisation",
     "Region",
@@ -194,6 +197,7 @@ __all__ = [
     "nearest_site",
     "node_times",
     "od_matrix",
+    "od_pairs",
     "optimise",
     "origins_from_communes",
     "p_median",

@@ -305,12 +305,13 @@ class RoutingGraph:
 
     def _vx_in(self, node_ok: np.ndarray) -> np.ndarray:
         """Vertices on a drivable piece whose two ends are both in ``node_ok`` and in one SCC."""
-        jv = np.flatnonzero(self.vx_junction)
+        jv = self.junction_vx
         nodes = self.node_index(self.vx_osmid[jv])
         ok_j = node_ok[nodes]
         lab = self.scc_labels[nodes]
         # each vertex belongs to the piece starting at the last junction at or before it
-        k = np.searchsorted(jv, np.arange(len(self.vx_osmid)), side="right") - 1
+        # (a running count of junctions: one pass, no search per vertex)
+        k = np.cumsum(self.vx_junction, dtype=np.int64) - 1
         k_next = np.minimum(k + 1, len(jv) - 1)
         same_way = self.vx_way[jv[k_next]] == self.vx_way
         drivable = (self.way_fwd | self.way_bwd)[self.vx_way]

@@ -35,7 +35,7 @@ from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
 from msapgeo.i18n import t as t_
 from msapgeo.places import ensure_snapped
-from msapgeo.routing import nearest_site, od_matrix
+from msapgeo.routing import nearest_site, od_matrix, od_pairs
 
 #: Cost (minutes) of an unreachable origin–site pair in the p-median.
 UNREACHABLE_MIN = 1_000.0
@@ -56,13 +56,21 @@ class CandidateMatrix:
     Attributes
     ----------
     time_min
-        ``(n_origins, n_existing + n_candidates)`` minutes, NaN where unreachable.
+        ``(n_origins, n_existing + n_candidates)`` minutes, NaN where unreachable; for a
+        sparse matrix (``pairs`` set), only the ``n_existing`` columns.
     weights
         Demand of each origin (population, or 1 per origin).
     origin_ids, site_ids
         Labels.
     n_existing
         The first ``n_existing`` columns are existing sites, always kept.
+    pairs
+        ``None`` for a dense matrix; else the candidates' columns as a
+        ``scipy.sparse.csc_matrix`` of minutes holding only the pairs within ``limit_min``
+        (:func:`msapgeo.routing.od_pairs`): the models read it without a dense matrix of
+        origins × candidates (a pair beyond the limit counts as unreachable).
+    limit_min
+        The search limit of the candidates' columns (``None``: no limit).
     """
 
     time_min: np.ndarray
@@ -71,16 +79,53 @@ class CandidateMatrix:
     site_ids: np.ndarray
     n_existing: int
     notes: list[str] = field(default_factory=list)
+    pairs: sparse.csc_matrix | None = None
+    limit_min: float | None = None
 
     @property
     def n_candidates(self) -> int:
         """Number of candidate columns."""
+        if self.pairs is not None:
+            return int(self.pairs.shape[1])
         return int(self.time_min.shape[1] - self.n_existing)
 
+    @property
+    def is_sparse(self) -> bool:
+        """Whether the candidates' columns are held as pairs within the limit."""
+        return self.pairs is not None
+
+    def dense(self) -> CandidateMatrix:
+        """The same matrix with every column dense (NaN beyond the limit): for the exact
+        models on instances small enough for them."""
+        if self.pairs is None:
+            return self
+        cand = np.full(self.pairs.shape, np.nan)
+        col = np.repeat(np.arange(self.pairs.shape[1]), np.diff(self.pairs.indptr))
+        cand[self.pairs.indices, col] = self.pairs.data
+        return CandidateMatrix(
+            time_min=np.hstack([self.time_min[:, : self.n_existing], cand]),
+            weights=self.weights,
+            origin_ids=self.origin_ids,
+            site_ids=self.site_ids,
+            n_existing=self.n_existing,
+            notes=list(self.notes),
+            limit_min=self.limit_min,
+        )
+
+    def existing_min(self) -> np.ndarray:
+        """Time (min) of each origin to its nearest existing site, ``inf`` when none."""
+        t = self.time_min[:, : self.n_existing]
+        return np.asarray(np.where(np.isfinite(t), t, np.inf).min(axis=1, initial=np.inf))
+
     def covered(self, threshold_min: float) -> np.ndarray:
-        """Boolean coverage matrix: site j serves origin i within the threshold."""
-        t = self.time_min
+        """Boolean coverage matrix: site j serves origin i within the threshold (dense)."""
+        t = self.dense().time_min
         return np.asarray(np.isfinite(t) & (t <= threshold_min))
+
+
+#: Above this many origin × candidate cells, :func:`candidate_matrix` with a time limit
+#: keeps only the pairs within it (80 MB of dense float64).
+DENSE_MAX_CELLS = 10_000_000
 
 
 def candidate_matrix(
@@ -92,6 +137,7 @@ def candidate_matrix(
     weight: str = "population",
     origin_id: str | None = None,
     limit_min: float | None = None,
+    sparse_pairs: bool | None = None,
 ) -> CandidateMatrix:
     """Route once from every origin to the existing sites and to every candidate.
 
@@ -114,6 +160,10 @@ def candidate_matrix(
         Time limit of the candidates' searches (:func:`msapgeo.routing.od_matrix`): a
         coverage model at a threshold up to the limit is unchanged; p-median then treats
         the pairs beyond it as unreachable.
+    sparse_pairs
+        Keep only the candidate pairs within ``limit_min`` (:attr:`CandidateMatrix.pairs`);
+        default: when there is a limit and more than :data:`DENSE_MAX_CELLS` origin ×
+        candidate cells.
     """
     cand = ensure_snapped(graph, candidates)
     off = cand[cand["exclusion"].notna()]
@@ -125,15 +175,29 @@ def candidate_matrix(
     ex = ensure_snapped(graph, existing)
     ex = ex[ex["exclusion"].isna()]
     notes = []
-    cm = od_matrix(
-        graph,
-        origins,
-        cand,
-        origin_id=origin_id,
-        site_id="site_id",
-        distances=False,
-        limit_min=limit_min,
-    )
+    if sparse_pairs is None:
+        sparse_pairs = limit_min is not None and len(origins) * len(cand) > DENSE_MAX_CELLS
+    if sparse_pairs and limit_min is None:
+        raise InputError("sparse_pairs needs limit_min: the pairs kept are those within it")
+    pairs = None
+    if sparse_pairs:
+        assert limit_min is not None
+        op = od_pairs(
+            graph, origins, cand, origin_id=origin_id, site_id="site_id", limit_min=limit_min
+        )
+        pairs, cand_time = op.time_min, np.zeros((len(origins), 0))
+        origin_ids, cand_ids = op.origin_ids, op.site_ids
+    else:
+        cm = od_matrix(
+            graph,
+            origins,
+            cand,
+            origin_id=origin_id,
+            site_id="site_id",
+            distances=False,
+            limit_min=limit_min,
+        )
+        cand_time, origin_ids, cand_ids = cm.time_min, cm.origin_ids, cm.site_ids
     if len(ex):
         near = nearest_site(graph, origins, ex, site_id="site_id", second=False, distances=False)
         t_ex = near["time_min"].to_numpy(float)[:, None]
@@ -141,8 +205,8 @@ def candidate_matrix(
     else:
         t_ex = np.zeros((len(origins), 0))
         ex_ids = np.zeros(0, dtype=str)
-    time_min = np.hstack([t_ex, cm.time_min])
-    site_ids = np.concatenate([ex_ids, cm.site_ids])
+    time_min = np.hstack([t_ex, cand_time])
+    site_ids = np.concatenate([ex_ids, cand_ids])
     if weight == "count":
         w = np.ones(len(origins))
     elif weight == "population":
@@ -156,10 +220,12 @@ def candidate_matrix(
     return CandidateMatrix(
         time_min=time_min,
         weights=w,
-        origin_ids=cm.origin_ids,
+        origin_ids=origin_ids,
         site_ids=site_ids,
         n_existing=t_ex.shape[1],
         notes=notes,
+        pairs=pairs,
+        limit_min=limit_min,
     )
 
 
@@ -217,12 +283,44 @@ def nearest_times(m: CandidateMatrix, chosen: Sequence[str]) -> tuple[np.ndarray
     NaN where no site is reachable.
     """
     cols = [m.n_existing + j for j, s in enumerate(m.site_ids[m.n_existing :]) if s in set(chosen)]
+    if m.pairs is not None:
+        before = m.existing_min()
+        after = _with_columns(before, m.pairs, [c - m.n_existing for c in cols])
+        return np.where(np.isfinite(before), before, np.nan), np.where(
+            np.isfinite(after), after, np.nan
+        )
     t = np.where(np.isfinite(m.time_min), m.time_min, np.inf)
     before = t[:, : m.n_existing].min(axis=1, initial=np.inf)
     after = np.minimum(before, t[:, cols].min(axis=1, initial=np.inf))
     return np.where(np.isfinite(before), before, np.nan), np.where(
         np.isfinite(after), after, np.nan
     )
+
+
+def _with_columns(
+    best: np.ndarray, pairs: sparse.csc_matrix, cols: Sequence[int] | np.ndarray
+) -> np.ndarray:
+    """``best`` lowered by the pairs of the given columns (element-wise minimum)."""
+    out = best.copy()
+    for j in cols:
+        lo, hi = pairs.indptr[j], pairs.indptr[j + 1]
+        rows = pairs.indices[lo:hi]
+        out[rows] = np.minimum(out[rows], pairs.data[lo:hi])
+    return out
+
+
+def _use_sparse(m: CandidateMatrix, method: str) -> bool:
+    """Whether a model reads the pairs as they are (a large sparse matrix, heuristic)."""
+    big = len(m.origin_ids) * m.n_candidates > DENSE_MAX_CELLS
+    return m.pairs is not None and big and method != "exact"
+
+
+def _check_threshold(m: CandidateMatrix, threshold_min: float) -> None:
+    if m.limit_min is not None and threshold_min > m.limit_min + 1e-9:
+        raise InputError(
+            f"threshold {threshold_min} min is beyond the matrix's search limit "
+            f"({m.limit_min} min): build the candidate matrix with limit_min >= the threshold"
+        )
 
 
 def _check_k(m: CandidateMatrix, k: int) -> None:
@@ -242,8 +340,15 @@ def _gap(obj: float, bound: float, maximise: bool) -> float:
 def maximal_covering(
     m: CandidateMatrix, k: int, threshold_min: float, *, method: str = "auto"
 ) -> PlanResult:
-    """Open ``k`` candidates maximising the weight within ``threshold_min`` of a site."""
+    """Open ``k`` candidates maximising the weight within ``threshold_min`` of a site.
+
+    On a large sparse matrix (:attr:`CandidateMatrix.pairs`) the heuristic reads the pairs
+    within the threshold directly (no dense coverage matrix)."""
     _check_k(m, k)
+    _check_threshold(m, threshold_min)
+    if _use_sparse(m, method):
+        return _maximal_covering_pairs(m, k, threshold_min)
+    m = m.dense()
     cov = m.covered(threshold_min)
     pre = cov[:, : m.n_existing].any(axis=1)
     a = cov[~pre, m.n_existing :]
@@ -274,6 +379,39 @@ def maximal_covering(
         bound,
         _gap(obj, bound, True),
         name,
+        {"covered_by_existing": base, "total_weight": float(m.weights.sum())},
+    )
+
+
+def _maximal_covering_pairs(m: CandidateMatrix, k: int, threshold_min: float) -> PlanResult:
+    """Maximal covering, greedy + swap, on the pairs of a sparse candidate matrix."""
+    assert m.pairs is not None
+    pre = m.existing_min() <= threshold_min
+    p = m.pairs
+    within = p.data <= threshold_min
+    col = np.repeat(np.arange(p.shape[1]), np.diff(p.indptr))
+    keep = within & ~pre[p.indices]
+    left = np.flatnonzero(~pre)
+    row_of = np.full(len(pre), -1, np.int64)
+    row_of[left] = np.arange(len(left))
+    a = sparse.csc_matrix(
+        (np.ones(int(keep.sum())), (row_of[p.indices[keep]], col[keep])),
+        shape=(len(left), p.shape[1]),
+    )
+    w = m.weights[left]
+    base = float(m.weights[pre].sum())
+    chosen = _cover_greedy_swap(a, w, k)
+    hit = np.asarray(a[:, chosen].sum(axis=1)).ravel() > 0 if len(chosen) else np.zeros(0, bool)
+    obj = float(w[hit].sum()) + base if len(chosen) else base
+    return PlanResult(
+        "maximal_covering",
+        k,
+        threshold_min,
+        [str(m.site_ids[m.n_existing + j]) for j in chosen],
+        obj,
+        float("nan"),
+        float("nan"),
+        "greedy+swap",
         {"covered_by_existing": base, "total_weight": float(m.weights.sum())},
     )
 
@@ -387,9 +525,14 @@ def p_median(m: CandidateMatrix, k: int, *, method: str = "auto") -> PlanResult:
 
     Origins that no site, existing or candidate, can reach are left out (listed in
     ``details["unreachable_origins"]``); a pair that is unreachable costs
-    :data:`UNREACHABLE_MIN` minutes.
+    :data:`UNREACHABLE_MIN` minutes. On a large sparse matrix
+    (:attr:`CandidateMatrix.pairs`) the heuristic reads the pairs as they are: a pair
+    beyond the search limit is unreachable.
     """
     _check_k(m, k)
+    if _use_sparse(m, method):
+        return _p_median_pairs(m, k)
+    m = m.dense()
     reach = np.isfinite(m.time_min).any(axis=1)
     unreachable = [str(x) for x in m.origin_ids[~reach]]
     t = np.where(np.isfinite(m.time_min), m.time_min, UNREACHABLE_MIN)[reach]
@@ -430,6 +573,78 @@ def p_median(m: CandidateMatrix, k: int, *, method: str = "auto") -> PlanResult:
             "unreachable_origins": unreachable,
         },
     )
+
+
+def _p_median_pairs(m: CandidateMatrix, k: int) -> PlanResult:
+    """p-median, greedy + swap, on the pairs of a sparse candidate matrix."""
+    assert m.pairs is not None
+    ex = m.existing_min()
+    has_pair = np.bincount(m.pairs.indices, minlength=len(ex)) > 0
+    reach = np.isfinite(ex) | has_pair
+    unreachable = [str(x) for x in m.origin_ids[~reach]]
+    keep = np.flatnonzero(reach)
+    pairs = sparse.csc_matrix(m.pairs[keep])
+    ex_cost = np.where(np.isfinite(ex), ex, UNREACHABLE_MIN)[keep]
+    w = m.weights[keep]
+    chosen = _median_greedy_swap_pairs(ex_cost, pairs, w, k)
+    val = float(w @ _with_columns(ex_cost, pairs, chosen))
+    tot_w = w.sum()
+    return PlanResult(
+        "p_median",
+        k,
+        None,
+        [str(m.site_ids[m.n_existing + j]) for j in chosen],
+        val,
+        float("nan"),
+        float("nan"),
+        "greedy+swap",
+        {
+            "mean_time_min_weighted": val / tot_w if tot_w else float("nan"),
+            "unreachable_origins": unreachable,
+        },
+    )
+
+
+def _median_greedy_swap_pairs(
+    ex_cost: np.ndarray, pairs: sparse.csc_matrix, w: np.ndarray, k: int, *, max_rounds: int = 50
+) -> np.ndarray:
+    """:func:`_median_greedy_swap` on the pairs of a sparse matrix: the weighted time
+    each candidate saves is summed over its own pairs only (a pair it lacks saves
+    nothing), so one step costs the number of pairs, not origins × candidates."""
+    nc = pairs.shape[1]
+    k = min(k, nc)
+    col = np.repeat(np.arange(nc), np.diff(pairs.indptr))
+    rows, t = pairs.indices, pairs.data
+    w_rows = w[rows]
+
+    def saved(best: np.ndarray) -> np.ndarray:
+        return np.bincount(col, weights=np.maximum(best[rows] - t, 0.0) * w_rows, minlength=nc)
+
+    best = ex_cost.copy()
+    chosen: list[int] = []
+    for _ in range(k):
+        gain = saved(best)
+        gain[chosen] = -np.inf
+        j = int(np.argmax(gain))
+        chosen.append(j)
+        best = _with_columns(best, pairs, [j])
+    current = float(w @ best)
+    for _ in range(max_rounds):
+        improved = False
+        for pos in range(len(chosen)):
+            others = [c for i, c in enumerate(chosen) if i != pos]
+            without = _with_columns(ex_cost, pairs, others)
+            gain = saved(without)
+            gain[chosen] = -np.inf
+            j = int(np.argmax(gain))
+            total = float(w @ without) - float(gain[j])
+            if total < current - 1e-9:
+                chosen[pos] = j
+                current = total
+                improved = True
+        if not improved:
+            break
+    return np.array(sorted(chosen), dtype=int)
 
 
 def _pmedian_solve(
@@ -477,6 +692,7 @@ def set_covering(m: CandidateMatrix, threshold_min: float, *, method: str = "aut
     Origins that no site, existing or candidate, serves within the threshold cannot be
     covered: they are listed in ``details["uncoverable"]`` and left out of the constraints.
     """
+    _check_threshold(m, threshold_min)
     cov = m.covered(threshold_min)
     pre = cov[:, : m.n_existing].any(axis=1)
     a = cov[~pre, m.n_existing :]
@@ -572,11 +788,7 @@ def optimise(
     out["objective_unit"] = [t_(OBJECTIVE_UNITS[x]) for x in out["model"]]
     base = {}
     for th in thresholds:
-        cov = (
-            m.covered(th)[:, : m.n_existing].any(axis=1)
-            if m.n_existing
-            else np.zeros(len(m.weights), bool)
-        )
+        cov = m.existing_min() <= th
         base[th] = (float(m.weights[cov].sum()), int(cov.sum()))
     th_col = out["threshold_min"]
     out["already_covered_population"] = [

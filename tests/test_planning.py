@@ -329,3 +329,86 @@ def test_heuristic_without_bound_says_the_gap_is_unknown(monkeypatch: pytest.Mon
     res = loc.p_median(_random_matrix(0), 2, method="heuristic")
     assert np.isnan(res.bound)
     assert np.isnan(res.gap_pct)
+
+
+def test_sparse_pairs_equal_the_dense_matrix(region: tuple) -> None:
+    """With a time limit, the candidate columns kept as pairs within it hold exactly the
+    dense matrix's finite cells; the models read them to the same answers."""
+    from msapgeo.routing import od_pairs
+
+    g, origins, existing, cands = region
+    dense = candidate_matrix(g, origins, existing, cands, weight="count", limit_min=5.0)
+    pairs = candidate_matrix(
+        g, origins, existing, cands, weight="count", limit_min=5.0, sparse_pairs=True
+    )
+    assert pairs.is_sparse
+    assert not dense.is_sparse
+    assert pairs.n_candidates == dense.n_candidates
+    np.testing.assert_array_equal(pairs.dense().time_min, dense.time_min)
+    assert pairs.pairs is not None
+    assert pairs.pairs.nnz == int(np.isfinite(dense.time_min[:, 1:]).sum())
+    frame = od_pairs(g, origins, cands, limit_min=5.0, site_id="site_id").to_frame()
+    assert len(frame) == pairs.pairs.nnz
+    assert (frame["time_min"] <= 5.0).all()
+    for th in (2.0, 5.0):
+        assert maximal_covering(pairs, 2, th).objective == maximal_covering(dense, 2, th).objective
+    with pytest.raises(InputError, match="beyond the matrix's search limit"):
+        maximal_covering(pairs, 1, 10.0)
+
+
+def _sparse_of(m, limit: float):  # type: ignore[no-untyped-def]
+    """``m`` with its candidate cells beyond ``limit`` dropped: dense (NaN) and as pairs."""
+    from scipy import sparse as sp
+
+    from msapgeo.locations import CandidateMatrix
+
+    t = m.time_min.copy()
+    cand = t[:, m.n_existing :]
+    cand[~(np.isfinite(cand) & (cand <= limit))] = np.nan
+    t[:, m.n_existing :] = cand
+    ok = np.isfinite(cand)
+    r, c = np.nonzero(ok)
+    pairs = sp.csc_matrix((cand[r, c], (r, c)), shape=cand.shape)
+    dense = CandidateMatrix(
+        time_min=t,
+        weights=m.weights,
+        origin_ids=m.origin_ids,
+        site_ids=m.site_ids,
+        n_existing=m.n_existing,
+        limit_min=limit,
+    )
+    return dense, CandidateMatrix(
+        time_min=t[:, : m.n_existing],
+        weights=m.weights,
+        origin_ids=m.origin_ids,
+        site_ids=m.site_ids,
+        n_existing=m.n_existing,
+        pairs=pairs,
+        limit_min=limit,
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sparse_heuristics_equal_the_dense_ones(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the pairs of a sparse matrix the heuristics choose the same sites with the same
+    objective as on the dense matrix, and nearest_times reads the same times."""
+    import msapgeo.locations as loc
+
+    dense, pairs = _sparse_of(_random_matrix(seed, no=80, nc=15), limit=30.0)
+    monkeypatch.setattr(loc, "DENSE_MAX_CELLS", 0)  # every matrix is "large"
+    for k in (1, 2, 4):
+        for th in (15.0, 30.0):
+            a = loc.maximal_covering(dense, k, th, method="heuristic")
+            b = loc.maximal_covering(pairs, k, th, method="heuristic")
+            assert b.chosen == a.chosen
+            assert b.objective == pytest.approx(a.objective)
+        a = loc.p_median(dense, k, method="heuristic")
+        b = loc.p_median(pairs, k, method="heuristic")
+        assert b.chosen == a.chosen
+        assert b.objective == pytest.approx(a.objective, rel=1e-12)
+        assert b.details["unreachable_origins"] == a.details["unreachable_origins"]
+        before_after = zip(
+            loc.nearest_times(dense, a.chosen), loc.nearest_times(pairs, a.chosen), strict=True
+        )
+        for x, y in before_after:
+            np.testing.assert_allclose(x, y, equal_nan=True)
