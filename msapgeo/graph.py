@@ -247,13 +247,21 @@ class RoutingGraph:
         if reverse:
             u, v = v, u
         # a CSR sums duplicate entries: keep the fastest of parallel edges only,
-        # and build the canonical arrays directly (sorted rows and columns).
-        order = np.lexsort((w, v, u))
-        u, v, w, length, default = u[order], v[order], w[order], length[order], default[order]
-        first = np.ones(len(u), bool)
-        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
-        u, v, w, length, default = u[first], v[first], w[first], length[first], default[first]
+        # and build the canonical arrays directly (sorted rows and columns): one sort of
+        # the (row, column) keys, then the few groups of parallel edges by time (the
+        # same entries as sorting everything by row, column and time)
         n = self.n_nodes
+        key = u.astype(np.int64) * np.int64(n) + v
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        dup = key[1:] == key[:-1]
+        if dup.any():
+            group = np.concatenate([[0], np.cumsum(~dup)])
+            order = order[np.lexsort((w[order], group))]
+            first = np.ones(len(order), bool)
+            first[1:] = ~dup
+            order = order[first]
+        u, v, w, length, default = u[order], v[order], w[order], length[order], default[order]
         indptr = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=n))])
         m = sparse.csr_matrix((w, v.astype(np.int32), indptr), shape=(n, n))
         m.has_sorted_indices = True
@@ -292,7 +300,9 @@ class RoutingGraph:
         """Strongly connected component label of every node."""
         if self.n_nodes == 0:
             return np.zeros(0, np.int64)
-        labels = csgraph.connected_components(self.csr, directed=True, connection="strong")[1]
+        # the reversed graph has the same components; routing needs it built anyway
+        rev = self.csr_reverse
+        labels = csgraph.connected_components(rev, directed=True, connection="strong")[1]
         return np.asarray(labels)
 
     @cached_property
@@ -309,14 +319,17 @@ class RoutingGraph:
         nodes = self.node_index(self.vx_osmid[jv])
         ok_j = node_ok[nodes]
         lab = self.scc_labels[nodes]
-        # each vertex belongs to the piece starting at the last junction at or before it
-        # (a running count of junctions: one pass, no search per vertex)
-        k = np.cumsum(self.vx_junction, dtype=np.int64) - 1
-        k_next = np.minimum(k + 1, len(jv) - 1)
-        same_way = self.vx_way[jv[k_next]] == self.vx_way
-        drivable = (self.way_fwd | self.way_bwd)[self.vx_way]
-        inside = ok_j[k] & ok_j[k_next] & same_way & drivable & (lab[k] == lab[k_next])
-        return np.asarray(np.where(self.vx_junction, ok_j[k], inside))
+        way_j = np.searchsorted(self.way_ptr, jv, side="right") - 1
+        drivable = (self.way_fwd | self.way_bwd)[way_j[:-1]]
+        # piece p runs from junction vertex jv[p] to jv[p + 1] (the same way): decided
+        # once per piece, then spread over its vertices
+        piece_ok = (
+            ok_j[:-1] & ok_j[1:] & (way_j[:-1] == way_j[1:]) & drivable & (lab[:-1] == lab[1:])
+        )
+        run = np.diff(np.append(jv, len(self.vx_osmid)))
+        out = np.repeat(np.append(piece_ok, False), run)
+        out[jv] = ok_j
+        return np.asarray(out)
 
     @cached_property
     def vx_in_lscc(self) -> np.ndarray:

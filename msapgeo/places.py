@@ -315,24 +315,64 @@ def _to_metric(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.concatenate(parts)
 
 
-#: KD-trees of road vertices already built, per graph and component rule: the metric
-#: projection of every vertex and the tree are built once per graph, not per call.
-_TREES: weakref.WeakKeyDictionary[RoutingGraph, dict[str, tuple[np.ndarray, cKDTree]]] = (
+#: Points per leaf of the snapping KD-tree (scipy's default is 16).
+SNAP_LEAF_SIZE = 64
+
+
+class VertexIndex:
+    """Nearest road vertex in the metric CRS: KD-trees over the vertices' projections.
+
+    Above :data:`_PARALLEL_PROJECTION` vertices the points are split in two halves whose
+    trees are built at once in two threads (scipy builds without the GIL): two trees of
+    half the points build in less than half the time of one (20 M points: 5.5 s for one
+    tree, 2.3 s for two); a query asks both and keeps the nearer vertex.
+    """
+
+    def __init__(self, xy: np.ndarray) -> None:
+        def build(part: np.ndarray) -> cKDTree:
+            # unbalanced, loose nodes, leaves of 64: about three times faster to build
+            # than scipy's defaults (5.5 M vertices: 1.24 s balanced, 0.67 s unbalanced,
+            # then -28 % with leaves of 64) for the same answers
+            return cKDTree(part, leafsize=SNAP_LEAF_SIZE, balanced_tree=False, compact_nodes=False)
+
+        n = len(xy)
+        if n < _PARALLEL_PROJECTION:
+            self.trees, self.offsets = [build(xy)], [0]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            h = n // 2
+            with ThreadPoolExecutor(2) as pool:
+                self.trees = list(pool.map(build, (xy[:h], xy[h:])))
+            self.offsets = [0, h]
+
+    def query(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance (m) to the nearest vertex and its position in the indexed points."""
+        best_d = np.full(len(xy), np.inf)
+        best_j = np.zeros(len(xy), np.int64)
+        for tree, off in zip(self.trees, self.offsets, strict=True):
+            d, j = tree.query(xy, workers=-1)
+            better = d < best_d  # on a tie the first half's vertex is kept
+            best_d[better], best_j[better] = d[better], np.asarray(j)[better] + off
+        return best_d, best_j
+
+
+#: Vertex indices of road vertices already built, per graph and component rule: the
+#: metric projection of every vertex and the trees are built once per graph, not per call.
+_TREES: weakref.WeakKeyDictionary[RoutingGraph, dict[str, tuple[np.ndarray, VertexIndex]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def _vertex_tree(
     graph: RoutingGraph, components: str, mask: np.ndarray
-) -> tuple[np.ndarray, cKDTree]:
+) -> tuple[np.ndarray, VertexIndex]:
     key = f"{components}:{settings.metric_crs}:{settings.min_component_nodes}"
     per_graph = _TREES.setdefault(graph, {})
     if key not in per_graph:
         vx = np.flatnonzero(mask)
-        # an unbalanced tree with loose nodes builds about twice as fast (1.24 -> 0.67 s
-        # on 5.5 M vertices) for the same answers, queries a little slower
         xy = _to_metric(graph.vx_lon[vx], graph.vx_lat[vx])
-        per_graph[key] = (vx, cKDTree(xy, balanced_tree=False, compact_nodes=False))
+        per_graph[key] = (vx, VertexIndex(xy))
     return per_graph[key]
 
 
@@ -436,7 +476,7 @@ def snap(
         d = np.full(len(todo), np.inf)
         j = np.zeros(len(todo), dtype=np.int64)
         if finite.any():
-            d[finite], j[finite] = tree.query(xy[finite], workers=-1)
+            d[finite], j[finite] = tree.query(xy[finite])
         snap_m[todo] = d
         near = d <= tol
         node[todo[near]] = graph.vx_osmid[vx[j[near]]]

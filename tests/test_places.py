@@ -97,3 +97,32 @@ def test_read_points_geojson(tmp_path: Path) -> None:
     assert list(pts["id"]) == ["x", "y"]
     assert pts.crs.to_epsg() == 4326
     assert pts.geometry.iloc[0].x == pytest.approx(1.5)
+
+
+def test_two_half_trees_snap_like_one(
+    andorra_graph: RoutingGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large graphs index their vertices in two trees built at once: the same vertex and
+    distance as one tree, for random points and for points on vertices."""
+    import msapgeo.places as pl
+
+    rng = np.random.default_rng(3)
+    g = andorra_graph
+    lon0, lon1 = np.quantile(g.vx_lon, [0, 1])
+    lat0, lat1 = np.quantile(g.vx_lat, [0, 1])
+    on = rng.choice(len(g.vx_lon), 500)
+    pts = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(
+            np.concatenate([rng.uniform(lon0, lon1, 3000), g.vx_lon[on]]),
+            np.concatenate([rng.uniform(lat0, lat1, 3000), g.vx_lat[on]]),
+        ),
+        crs="EPSG:4326",
+    )
+    one = snap(g.replace(), pts)
+    monkeypatch.setattr(pl, "_PARALLEL_PROJECTION", 1000)
+    fresh = g.replace()
+    two = snap(fresh, pts)
+    _, index = pl._vertex_tree(fresh, "largest", fresh.vx_in_lscc)
+    assert len(index.trees) == 2
+    np.testing.assert_array_equal(one["node_osmid"], two["node_osmid"])
+    np.testing.assert_allclose(one["snap_m"], two["snap_m"], rtol=0, atol=1e-6)
