@@ -34,6 +34,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from msapgeo import settings
+from msapgeo.arrays import unique_sorted
 from msapgeo.errors import InputError
 from msapgeo.fileio import atomic_path
 from msapgeo.speeds import DEFAULT_SOURCE_CODES, SPEED_SOURCES
@@ -147,7 +148,7 @@ class RoutingGraph:
     @cached_property
     def node_osmid(self) -> np.ndarray:
         """Sorted OSM ids of the graph nodes."""
-        return np.unique(self.vx_osmid[self.vx_junction])
+        return unique_sorted(self.vx_osmid[self.vx_junction])
 
     @cached_property
     def _node_first_vertex(self) -> np.ndarray:
@@ -194,17 +195,30 @@ class RoutingGraph:
         # sums over each edge's own segments, in order: the same way gives bitwise the
         # same edge whatever else the extract holds (no differences of global cumsums)
         default = np.isin(np.arange(len(SPEED_SOURCES)), DEFAULT_SOURCE_CODES)
-        length, t_fwd, t_bwd, def_fwd, def_bwd = _piece_sums(
-            a,
-            b,
-            self.seg_len_m,
-            self.seg_time_fwd_s,
-            self.seg_time_bwd_s,
-            self.seg_len_m * default[self.seg_src_fwd],
-            self.seg_len_m * default[self.seg_src_bwd],
+        # the pieces cover every segment but the (empty) one at each way's last vertex, in
+        # order: each vertex's piece is a running count of piece starts, the last vertex
+        # of a way goes to a spare bucket, and the sums run over the arrays as they are
+        n_p = len(a)
+        last = self.way_ptr[1:] - 1
+        piece = np.zeros(len(self.vx_osmid), np.int64)
+        piece[a] = 1
+        np.cumsum(piece, out=piece)
+        piece -= 1
+        piece[last] = n_p
+        seg_len = self.seg_len_m
+        length, t_fwd, t_bwd, def_fwd, def_bwd = (
+            np.bincount(piece, weights=v, minlength=n_p + 1)[:n_p]
+            for v in (
+                seg_len,
+                self.seg_time_fwd_s,
+                self.seg_time_bwd_s,
+                seg_len * default[self.seg_src_fwd],
+                seg_len * default[self.seg_src_bwd],
+            )
         )
-        src_fwd = self._majority_source(a, b, self.seg_src_fwd)
-        src_bwd = self._majority_source(a, b, self.seg_src_bwd)
+        src_fwd = _majority_source(piece, self.seg_src_fwd, seg_len, n_p + 1)[:n_p]
+        src_bwd = _majority_source(piece, self.seg_src_bwd, seg_len, n_p + 1)[:n_p]
+        del piece
         nu = self.node_index(self.vx_osmid[a])
         nv = self.node_index(self.vx_osmid[b])
         fwd = self.way_fwd[piece_way]
@@ -227,15 +241,6 @@ class RoutingGraph:
                 out["time_s"] > 0, out["length_m"] / out["time_s"] * 3.6, np.nan
             )
         return out
-
-    def _majority_source(self, a: np.ndarray, b: np.ndarray, codes: np.ndarray) -> np.ndarray:
-        if len(a) == 0:
-            return np.zeros(0, np.uint8)
-        piece = np.repeat(np.arange(len(a)), b - a)
-        seg = _ranges(a, b)
-        weight = np.zeros((len(a), len(SPEED_SOURCES)))
-        np.add.at(weight, (piece, codes[seg].astype(np.int64)), self.seg_len_m[seg] + 1e-9)
-        return np.asarray(weight.argmax(axis=1), dtype=np.uint8)
 
     def _csr(self, reverse: bool) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
         e = self.edges
@@ -442,7 +447,7 @@ class RoutingGraph:
             needs more nodes grows it (the union). Promoting a vertex changes no time, so
             every query on it gives the times of this graph.
         """
-        ids = np.unique(np.asarray(osmids, dtype=np.int64))
+        ids = unique_sorted(np.asarray(osmids, dtype=np.int64))
         if len(ids) == 0:
             return self
 
@@ -762,12 +767,17 @@ def haversine_m(
     return np.asarray(2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1))))
 
 
-def _piece_sums(a: np.ndarray, b: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
-    """For each array, the sum of ``values[a_i:b_i]`` per piece, each summed on its own from
-    left to right (``bincount`` accumulates in order)."""
-    seg = _ranges(a, b)
-    piece = np.repeat(np.arange(len(a)), b - a)
-    return [np.bincount(piece, weights=v[seg], minlength=len(a)) for v in arrays]
+def _majority_source(
+    piece: np.ndarray, codes: np.ndarray, seg_len: np.ndarray, n_pieces: int
+) -> np.ndarray:
+    """Speed-source code covering most of each piece's length (segments given with their
+    piece; one weighted count over piece × code cells, summed in segment order)."""
+    if n_pieces == 0:
+        return np.zeros(0, np.uint8)
+    n_codes = len(SPEED_SOURCES)
+    cell = piece * n_codes + codes.astype(np.int64)
+    weight = np.bincount(cell, weights=seg_len + 1e-9, minlength=n_pieces * n_codes)
+    return np.asarray(weight.reshape(n_pieces, n_codes).argmax(axis=1), dtype=np.uint8)
 
 
 def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ import shapely
 from tqdm.auto import tqdm
 
 from msapgeo import settings
+from msapgeo.arrays import unique_sorted
 from msapgeo.errors import OSMReadError
 from msapgeo.osmfilter import (
     _COMPILED,
@@ -150,7 +151,7 @@ def read_ways(
     finally:
         bar.close()
     # controls on the drivable roads only (the lean read sees no other node)
-    on_road = np.unique(np.asarray(raw.osmid, dtype=np.int64))
+    on_road = unique_sorted(np.asarray(raw.osmid, dtype=np.int64))
     on_road_controls = {
         k: [int(i) for i in np.asarray(v, np.int64)[np.isin(v, on_road)]]
         for k, v in raw.controls.items()
@@ -258,7 +259,7 @@ def _read_ways_lean(
         ):
             if r.tags.get("landuse") in BUILTUP_LANDUSE:
                 raw.landuse_relations_skipped += 1
-    ids = np.unique(np.asarray(refs, dtype=np.int64)) if len(refs) else np.zeros(0, np.int64)
+    ids = unique_sorted(np.asarray(refs, dtype=np.int64)) if len(refs) else np.zeros(0, np.int64)
     del refs
     store = osmium.index.create_map("sparse_mem_array")
     locations = osmium.NodeLocationsForWays(store)

@@ -58,6 +58,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from msapgeo.arrays import unique_sorted
 from msapgeo.dem import DEM
 from msapgeo.errors import InputError
 from msapgeo.graph import RoutingGraph
@@ -315,7 +316,7 @@ def approach_controls(graph: RoutingGraph, kmh_fwd: np.ndarray, kmh_bwd: np.ndar
     out[0][first] = out[1][first] = 0.0  # nothing arrives forward at a way's first vertex
     out[2][last] = out[3][last] = 0.0
     report: dict[str, object] = {
-        "junction_vertices": int(np.unique(osm[junction]).size),
+        "junction_vertices": int(unique_sorted(osm[junction]).size),
         "approaches_controlled": int((code_f[~first] > 0).sum() + (code_b[~last] > 0).sum()),
         "control_nodes": {k: len(v) for k, v in controls.items()},
     }

@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from msapgeo.arrays import unique_sorted
 from msapgeo.errors import InputError
 from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph, _ranges
 from msapgeo.i18n import t as t_
@@ -128,7 +129,7 @@ def _prepare(
     g = graph.with_nodes(np.concatenate([o_ids, s_ids])) if split else graph
     o_nd, s_nd = g.node_index(o_ids), g.node_index(s_ids)
     # points inside an edge: their vertex, and the directed edges through it, cut there
-    mid_ids = np.unique(np.concatenate([o_ids[o_nd < 0], s_ids[s_nd < 0]]))
+    mid_ids = unique_sorted(np.concatenate([o_ids[o_nd < 0], s_ids[s_nd < 0]]))
     mid_vx = vertices_of(g, mid_ids)
     if (mid_vx < 0).any() or g.vx_junction[mid_vx].any():
         raise InputError("snapped vertices are not in this graph: snap with the same graph")

@@ -122,7 +122,8 @@ def test_two_half_trees_snap_like_one(
     monkeypatch.setattr(pl, "_PARALLEL_PROJECTION", 1000)
     fresh = g.replace()
     two = snap(fresh, pts)
-    _, index = pl._vertex_tree(fresh, "largest", fresh.vx_in_lscc)
+    _, index = pl._vertex_tree(fresh, "largest")
+    assert index is not None
     assert len(index.trees) == 2
     np.testing.assert_array_equal(one["node_osmid"], two["node_osmid"])
     np.testing.assert_allclose(one["snap_m"], two["snap_m"], rtol=0, atol=1e-6)
