@@ -17,7 +17,9 @@ and ``reachable=False``.
 
 from __future__ import annotations
 
+import hashlib
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -58,15 +60,44 @@ class _Problem:
     n: int  # states of the routing graph (nodes, or turn-expanded states)
     node_state: np.ndarray  # state where a trip from each node of `graph` starts
     turns: dict[str, object] | None = None  # turn graph report, when expanded
+    placed: _Placed | None = None
 
     @property
     def virtual(self) -> np.ndarray:
         return self.n + np.arange(len(self.s_rows))
 
-    @cached_property
+    @property
     def A_rows(self) -> np.ndarray:  # noqa: N802 (named like A, A_len)
         """Row of each entry of A (computed when route lengths are asked for)."""
+        assert self.placed is not None
+        return self.placed.A_rows
+
+
+@dataclass(eq=False)
+class _Placed:
+    """What a query's points make of the routing graph: kept per graph for the next query
+    with the same points (the split graph used to be kept the same way)."""
+
+    graph: RoutingGraph
+    o_state: np.ndarray
+    s_nd: np.ndarray
+    A: sparse.csr_matrix
+    A_len: np.ndarray
+    A_default: np.ndarray
+    n: int
+    node_state: np.ndarray
+    report: dict[str, object] | None
+
+    @cached_property
+    def A_rows(self) -> np.ndarray:  # noqa: N802
         return np.repeat(np.arange(self.A.shape[0], dtype=np.int32), np.diff(self.A.indptr))
+
+
+#: Queries already placed on each graph (the last :data:`_PLACED_KEEP`), by their points.
+_PLACED: weakref.WeakKeyDictionary[RoutingGraph, OrderedDict[bytes, _Placed]] = (
+    weakref.WeakKeyDictionary()
+)
+_PLACED_KEEP = 4
 
 
 #: Exclusion reason of an origin from which no site can be reached by road.
@@ -126,6 +157,69 @@ def _prepare(
     s_rows, o_rows = np.flatnonzero(s_ok), np.flatnonzero(o_ok)
     o_ids = origins["node_osmid"].to_numpy()[o_rows].astype(np.int64)
     s_ids = sites["node_osmid"].to_numpy()[s_rows].astype(np.int64)
+    s_time = sites["snap_time_s"].to_numpy(float)[s_rows]
+    s_len = sites["snap_m"].to_numpy(float)[s_rows]
+    pl = _place(graph, o_ids, s_ids, s_time, s_len, all_starts=all_starts, split=split)
+    return _Problem(
+        graph=pl.graph,
+        origins=origins,
+        sites=sites,
+        o_rows=o_rows,
+        o_node=pl.o_state,
+        o_time_s=origins["snap_time_s"].to_numpy(float)[o_rows],
+        o_len_m=origins["snap_m"].to_numpy(float)[o_rows],
+        s_rows=s_rows,
+        s_node=pl.s_nd,
+        s_time_s=s_time,
+        s_len_m=s_len,
+        site_ids=_ids(sites, site_id, "site")[s_rows],
+        A=pl.A,
+        A_len=pl.A_len,
+        A_default=pl.A_default,
+        n=pl.n,
+        node_state=pl.node_state,
+        turns=pl.report,
+        placed=pl,
+    )
+
+
+def _place(
+    graph: RoutingGraph,
+    o_ids: np.ndarray,
+    s_ids: np.ndarray,
+    s_time: np.ndarray,
+    s_len: np.ndarray,
+    *,
+    all_starts: bool,
+    split: bool,
+) -> _Placed:
+    """The routing matrix of a query's points on ``graph`` (kept for the next query with
+    the same points, vertices, off-network legs and options)."""
+    h = hashlib.blake2b(digest_size=20)
+    for a in (o_ids, s_ids, s_time, s_len, np.array([all_starts, split, len(o_ids)])):
+        h.update(np.ascontiguousarray(a).tobytes())
+    key = h.digest()
+    kept = _PLACED.setdefault(graph, OrderedDict())
+    if key in kept:
+        kept.move_to_end(key)
+        return kept[key]
+    pl = _place_points(graph, o_ids, s_ids, s_time, s_len, all_starts=all_starts, split=split)
+    kept[key] = pl
+    while len(kept) > _PLACED_KEEP:
+        kept.popitem(last=False)
+    return pl
+
+
+def _place_points(
+    graph: RoutingGraph,
+    o_ids: np.ndarray,
+    s_ids: np.ndarray,
+    s_time: np.ndarray,
+    s_len: np.ndarray,
+    *,
+    all_starts: bool,
+    split: bool,
+) -> _Placed:
     g = graph.with_nodes(np.concatenate([o_ids, s_ids])) if split else graph
     o_nd, s_nd = g.node_index(o_ids), g.node_index(s_ids)
     # points inside an edge: their vertex, and the directed edges through it, cut there
@@ -136,8 +230,6 @@ def _prepare(
     cut = g.edges_through(mid_vx)
     o_mid = np.minimum(np.searchsorted(mid_ids, o_ids), max(len(mid_ids) - 1, 0))
     s_mid = np.minimum(np.searchsorted(mid_ids, s_ids), max(len(mid_ids) - 1, 0))
-    s_time = sites["snap_time_s"].to_numpy(float)[s_rows]
-    s_len = sites["snap_m"].to_numpy(float)[s_rows]
     e = g.edges
     tg = _turn_graph(g) if g.meta.get("turns") else None
     if tg is not None:
@@ -150,7 +242,7 @@ def _prepare(
         R, R_len, R_def, report = g.csr_reverse, g.csr_reverse_length, g.csr_reverse_default, None
         node_state = np.arange(g.n_nodes)
         edge_head, head_extra = e["v"], np.zeros(len(e["v"]))
-    n, k = R.shape[0], len(s_rows)
+    n, k = R.shape[0], len(s_ids)
     col0 = n + k  # start states are numbered after the sites' virtual rows
     x_row: list[np.ndarray] = []  # entries into existing rows towards the start states
     x_col: list[np.ndarray] = []
@@ -207,25 +299,16 @@ def _prepare(
         np.concatenate(x_len, axis=1),
     )
     A, A_len, A_def = _augment(R, R_len, R_def, site_entries, s_time, s_len, extra, n_extra)
-    return _Problem(
+    return _Placed(
         graph=g,
-        origins=origins,
-        sites=sites,
-        o_rows=o_rows,
-        o_node=o_state,
-        o_time_s=origins["snap_time_s"].to_numpy(float)[o_rows],
-        o_len_m=origins["snap_m"].to_numpy(float)[o_rows],
-        s_rows=s_rows,
-        s_node=s_nd,
-        s_time_s=s_time,
-        s_len_m=s_len,
-        site_ids=_ids(sites, site_id, "site")[s_rows],
+        o_state=o_state,
+        s_nd=s_nd,
         A=A,
         A_len=A_len,
         A_default=A_def,
         n=n,
         node_state=node_state,
-        turns=report,
+        report=report,
     )
 
 
