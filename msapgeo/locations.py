@@ -347,7 +347,8 @@ def maximal_covering(
     _check_k(m, k)
     _check_threshold(m, threshold_min)
     if _use_sparse(m, method):
-        return _maximal_covering_pairs(m, k, threshold_min)
+        chosen, obj, base = _maximal_covering_pairs(m, k, threshold_min)
+        return _covering_result(m, k, threshold_min, chosen, obj, float("nan"), "greedy+swap", base)
     m = m.dense()
     cov = m.covered(threshold_min)
     pre = cov[:, : m.n_existing].any(axis=1)
@@ -369,7 +370,19 @@ def maximal_covering(
         chosen = _cover_greedy_swap(sparse.csc_matrix(a), w, k)
         val = _cover_value(a, w, chosen)
         name = "greedy+swap"
-    obj = val + base
+    return _covering_result(m, k, threshold_min, chosen, val + base, bound, name, base)
+
+
+def _covering_result(
+    m: CandidateMatrix,
+    k: int,
+    threshold_min: float,
+    chosen: np.ndarray,
+    obj: float,
+    bound: float,
+    method: str,
+    base: float,
+) -> PlanResult:
     return PlanResult(
         "maximal_covering",
         k,
@@ -378,13 +391,17 @@ def maximal_covering(
         obj,
         bound,
         _gap(obj, bound, True),
-        name,
+        method,
         {"covered_by_existing": base, "total_weight": float(m.weights.sum())},
     )
 
 
-def _maximal_covering_pairs(m: CandidateMatrix, k: int, threshold_min: float) -> PlanResult:
-    """Maximal covering, greedy + swap, on the pairs of a sparse candidate matrix."""
+def _maximal_covering_pairs(
+    m: CandidateMatrix, k: int, threshold_min: float
+) -> tuple[np.ndarray, float, float]:
+    """Maximal covering, greedy + swap, on the pairs of a sparse candidate matrix:
+    the candidates chosen, the weight covered (existing sites included) and the weight
+    the existing sites cover."""
     assert m.pairs is not None
     pre = m.existing_min() <= threshold_min
     p = m.pairs
@@ -403,17 +420,7 @@ def _maximal_covering_pairs(m: CandidateMatrix, k: int, threshold_min: float) ->
     chosen = _cover_greedy_swap(a, w, k)
     hit = np.asarray(a[:, chosen].sum(axis=1)).ravel() > 0 if len(chosen) else np.zeros(0, bool)
     obj = float(w[hit].sum()) + base if len(chosen) else base
-    return PlanResult(
-        "maximal_covering",
-        k,
-        threshold_min,
-        [str(m.site_ids[m.n_existing + j]) for j in chosen],
-        obj,
-        float("nan"),
-        float("nan"),
-        "greedy+swap",
-        {"covered_by_existing": base, "total_weight": float(m.weights.sum())},
-    )
+    return chosen, obj, base
 
 
 def _cover_value(a: np.ndarray, w: np.ndarray, chosen: np.ndarray | list[int]) -> float:
@@ -531,7 +538,8 @@ def p_median(m: CandidateMatrix, k: int, *, method: str = "auto") -> PlanResult:
     """
     _check_k(m, k)
     if _use_sparse(m, method):
-        return _p_median_pairs(m, k)
+        chosen, val, tot, unreachable = _p_median_pairs(m, k)
+        return _median_result(m, k, chosen, val, float("nan"), "greedy+swap", tot, unreachable)
     m = m.dense()
     reach = np.isfinite(m.time_min).any(axis=1)
     unreachable = [str(x) for x in m.origin_ids[~reach]]
@@ -558,7 +566,19 @@ def p_median(m: CandidateMatrix, k: int, *, method: str = "auto") -> PlanResult:
         best = np.minimum(ex_best, cand[:, chosen].min(axis=1)) if len(chosen) else ex_best
         val = float((w * best).sum())
         name = "greedy+swap"
-    tot_w = w.sum()
+    return _median_result(m, k, chosen, val, bound, name, float(w.sum()), unreachable)
+
+
+def _median_result(
+    m: CandidateMatrix,
+    k: int,
+    chosen: np.ndarray,
+    val: float,
+    bound: float,
+    method: str,
+    tot_w: float,
+    unreachable: list[str],
+) -> PlanResult:
     return PlanResult(
         "p_median",
         k,
@@ -567,7 +587,7 @@ def p_median(m: CandidateMatrix, k: int, *, method: str = "auto") -> PlanResult:
         val,
         bound,
         _gap(val, bound, False),
-        name,
+        method,
         {
             "mean_time_min_weighted": val / tot_w if tot_w else float("nan"),
             "unreachable_origins": unreachable,
@@ -575,8 +595,9 @@ def p_median(m: CandidateMatrix, k: int, *, method: str = "auto") -> PlanResult:
     )
 
 
-def _p_median_pairs(m: CandidateMatrix, k: int) -> PlanResult:
-    """p-median, greedy + swap, on the pairs of a sparse candidate matrix."""
+def _p_median_pairs(m: CandidateMatrix, k: int) -> tuple[np.ndarray, float, float, list[str]]:
+    """p-median, greedy + swap, on the pairs of a sparse candidate matrix: the candidates
+    chosen, the weighted total time, the weight routed and the origins left out."""
     assert m.pairs is not None
     ex = m.existing_min()
     has_pair = np.bincount(m.pairs.indices, minlength=len(ex)) > 0
@@ -588,21 +609,7 @@ def _p_median_pairs(m: CandidateMatrix, k: int) -> PlanResult:
     w = m.weights[keep]
     chosen = _median_greedy_swap_pairs(ex_cost, pairs, w, k)
     val = float(w @ _with_columns(ex_cost, pairs, chosen))
-    tot_w = w.sum()
-    return PlanResult(
-        "p_median",
-        k,
-        None,
-        [str(m.site_ids[m.n_existing + j]) for j in chosen],
-        val,
-        float("nan"),
-        float("nan"),
-        "greedy+swap",
-        {
-            "mean_time_min_weighted": val / tot_w if tot_w else float("nan"),
-            "unreachable_origins": unreachable,
-        },
-    )
+    return chosen, val, float(w.sum()), unreachable
 
 
 def _median_greedy_swap_pairs(

@@ -159,7 +159,7 @@ def _prepare(
     s_ids = sites["node_osmid"].to_numpy()[s_rows].astype(np.int64)
     s_time = sites["snap_time_s"].to_numpy(float)[s_rows]
     s_len = sites["snap_m"].to_numpy(float)[s_rows]
-    pl = _place(graph, o_ids, s_ids, s_time, s_len, all_starts=all_starts, split=split)
+    pl = _place(graph, _Points(o_ids, s_ids, s_time, s_len, all_starts, split))
     return _Problem(
         graph=pl.graph,
         origins=origins,
@@ -183,43 +183,44 @@ def _prepare(
     )
 
 
-def _place(
-    graph: RoutingGraph,
-    o_ids: np.ndarray,
-    s_ids: np.ndarray,
-    s_time: np.ndarray,
-    s_len: np.ndarray,
-    *,
-    all_starts: bool,
-    split: bool,
-) -> _Placed:
+@dataclass(eq=False)
+class _Points:
+    """A query's routable points: vertices of the origins and sites, the sites'
+    off-network legs (time, length), and the options that shape the matrix."""
+
+    o_ids: np.ndarray
+    s_ids: np.ndarray
+    s_time: np.ndarray
+    s_len: np.ndarray
+    all_starts: bool
+    split: bool
+
+    def key(self) -> bytes:
+        h = hashlib.blake2b(digest_size=20)
+        flags = np.array([self.all_starts, self.split, len(self.o_ids)])
+        for a in (self.o_ids, self.s_ids, self.s_time, self.s_len, flags):
+            h.update(np.ascontiguousarray(a).tobytes())
+        return h.digest()
+
+
+def _place(graph: RoutingGraph, pts: _Points) -> _Placed:
     """The routing matrix of a query's points on ``graph`` (kept for the next query with
     the same points, vertices, off-network legs and options)."""
-    h = hashlib.blake2b(digest_size=20)
-    for a in (o_ids, s_ids, s_time, s_len, np.array([all_starts, split, len(o_ids)])):
-        h.update(np.ascontiguousarray(a).tobytes())
-    key = h.digest()
+    key = pts.key()
     kept = _PLACED.setdefault(graph, OrderedDict())
     if key in kept:
         kept.move_to_end(key)
         return kept[key]
-    pl = _place_points(graph, o_ids, s_ids, s_time, s_len, all_starts=all_starts, split=split)
+    pl = _place_points(graph, pts)
     kept[key] = pl
     while len(kept) > _PLACED_KEEP:
         kept.popitem(last=False)
     return pl
 
 
-def _place_points(
-    graph: RoutingGraph,
-    o_ids: np.ndarray,
-    s_ids: np.ndarray,
-    s_time: np.ndarray,
-    s_len: np.ndarray,
-    *,
-    all_starts: bool,
-    split: bool,
-) -> _Placed:
+def _place_points(graph: RoutingGraph, pts: _Points) -> _Placed:
+    o_ids, s_ids, s_time, s_len = pts.o_ids, pts.s_ids, pts.s_time, pts.s_len
+    all_starts, split = pts.all_starts, pts.split
     g = graph.with_nodes(np.concatenate([o_ids, s_ids])) if split else graph
     o_nd, s_nd = g.node_index(o_ids), g.node_index(s_ids)
     # points inside an edge: their vertex, and the directed edges through it, cut there

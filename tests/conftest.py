@@ -123,3 +123,18 @@ def snapped_points(
         geometry=gpd.points_from_xy(graph.node_lon[nodes], graph.node_lat[nodes]),
         crs="EPSG:4326",
     )
+
+
+def nearest_equals_matrix_minimum(graph: RoutingGraph, origins, sites):  # type: ignore[no-untyped-def]
+    """Route both ways and check that each origin's nearest-site time is its row minimum
+    of the matrix (NaN where no site is reachable); returns (nearest result, matrix)."""
+    from msapgeo.routing import nearest_site, od_matrix
+
+    res = nearest_site(graph, origins, sites)
+    m = od_matrix(graph, origins, sites)
+    best = np.nanmin(np.where(np.isnan(m.time_min), np.inf, m.time_min), axis=1)
+    got = res["time_min"].to_numpy()
+    fin = np.isfinite(best)
+    assert np.allclose(got[fin], best[fin], rtol=1e-9, atol=1e-9)
+    assert np.isnan(got[~fin]).all()
+    return res, m

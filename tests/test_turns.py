@@ -17,7 +17,7 @@ from msapgeo.profiles import apply_profile
 from msapgeo.routing import nearest_site, od_matrix
 from msapgeo.speeds import SpeedModel
 from msapgeo.turns import U_TURN_S, _turn_loss_s, turn_graph
-from tests.conftest import graph_from_edges, snapped_points
+from tests.conftest import graph_from_edges, nearest_equals_matrix_minimum, snapped_points
 from tests.test_routing import problems
 
 PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -176,13 +176,7 @@ def test_nearest_is_min_of_the_matrix_on_turn_graph(prob: tuple) -> None:  # typ
     g = _turned(n, edges)
     o = snapped_points(g, origins, o_off)
     s = snapped_points(g, sites, s_off, "s")
-    res = nearest_site(g, o, s)
-    m = od_matrix(g, o, s)
-    best = np.nanmin(np.where(np.isnan(m.time_min), np.inf, m.time_min), axis=1)
-    got = res["time_min"].to_numpy()
-    fin = np.isfinite(best)
-    assert np.allclose(got[fin], best[fin], rtol=1e-9, atol=1e-9)
-    assert np.isnan(got[~fin]).all()
+    res, m = nearest_equals_matrix_minimum(g, o, s)
     srt = np.sort(np.where(np.isnan(m.time_min), np.inf, m.time_min), axis=1)
     if srt.shape[1] > 1:
         second = srt[:, 1]
