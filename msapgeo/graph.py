@@ -206,18 +206,26 @@ class RoutingGraph:
         piece -= 1
         piece[last] = n_p
         seg_len = self.seg_len_m
+        codes = np.flatnonzero(default)  # a few codes: compare, do not index 22 M times
+
+        def at_default(src: np.ndarray) -> np.ndarray:
+            out = np.zeros(len(src), bool)
+            for c in codes:
+                out |= src == c
+            return out
+
         length, t_fwd, t_bwd, def_fwd, def_bwd = (
             np.bincount(piece, weights=v, minlength=n_p + 1)[:n_p]
             for v in (
                 seg_len,
                 self.seg_time_fwd_s,
                 self.seg_time_bwd_s,
-                seg_len * default[self.seg_src_fwd],
-                seg_len * default[self.seg_src_bwd],
+                seg_len * at_default(self.seg_src_fwd),
+                seg_len * at_default(self.seg_src_bwd),
             )
         )
-        src_fwd = _majority_source(piece, self.seg_src_fwd, seg_len, n_p + 1)[:n_p]
-        src_bwd = _majority_source(piece, self.seg_src_bwd, seg_len, n_p + 1)[:n_p]
+        src_fwd = _majority_source(self.seg_src_fwd, seg_len, a, b)
+        src_bwd = _majority_source(self.seg_src_bwd, seg_len, a, b)
         del piece
         nu = self.node_index(self.vx_osmid[a])
         nv = self.node_index(self.vx_osmid[b])
@@ -768,16 +776,28 @@ def haversine_m(
 
 
 def _majority_source(
-    piece: np.ndarray, codes: np.ndarray, seg_len: np.ndarray, n_pieces: int
+    codes: np.ndarray, seg_len: np.ndarray, a: np.ndarray, b: np.ndarray
 ) -> np.ndarray:
-    """Speed-source code covering most of each piece's length (segments given with their
-    piece; one weighted count over piece × code cells, summed in segment order)."""
-    if n_pieces == 0:
-        return np.zeros(0, np.uint8)
-    n_codes = len(SPEED_SOURCES)
-    cell = piece * n_codes + codes.astype(np.int64)
-    weight = np.bincount(cell, weights=seg_len + 1e-9, minlength=n_pieces * n_codes)
-    return np.asarray(weight.reshape(n_pieces, n_codes).argmax(axis=1), dtype=np.uint8)
+    """Speed-source code covering most of each piece's length (piece ``p`` = segments
+    ``a[p] .. b[p] - 1``). Most pieces have one
+    code throughout: theirs is read at their first segment; the others are weighed by
+    one count over piece × code cells, summed in segment order."""
+    n_p = len(a)
+    out = codes[a].astype(np.uint8) if n_p else np.zeros(0, np.uint8)
+    if n_p == 0:
+        return out
+    # code changes inside each piece, from a running count of changes along the vertices
+    changes = np.zeros(len(codes), np.int64)
+    np.cumsum(codes[1:] != codes[:-1], out=changes[1:])
+    mixed = np.flatnonzero(changes[b - 1] != changes[a])
+    if len(mixed):
+        n_codes = len(SPEED_SOURCES)
+        seg = _ranges(a[mixed], b[mixed])
+        local = np.repeat(np.arange(len(mixed)), b[mixed] - a[mixed])
+        cell = local * n_codes + codes[seg].astype(np.int64)
+        weight = np.bincount(cell, weights=seg_len[seg] + 1e-9, minlength=len(mixed) * n_codes)
+        out[mixed] = weight.reshape(len(mixed), n_codes).argmax(axis=1)
+    return out
 
 
 def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
