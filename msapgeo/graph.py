@@ -194,7 +194,6 @@ class RoutingGraph:
         piece_way = way_of[:-1][same]
         # sums over each edge's own segments, in order: the same way gives bitwise the
         # same edge whatever else the extract holds (no differences of global cumsums)
-        default = np.isin(np.arange(len(SPEED_SOURCES)), DEFAULT_SOURCE_CODES)
         # the pieces cover every segment but the (empty) one at each way's last vertex, in
         # order: each vertex's piece is a running count of piece starts, the last vertex
         # of a way goes to a spare bucket, and the sums run over the arrays as they are
@@ -206,22 +205,14 @@ class RoutingGraph:
         piece -= 1
         piece[last] = n_p
         seg_len = self.seg_len_m
-        codes = np.flatnonzero(default)  # a few codes: compare, do not index 22 M times
-
-        def at_default(src: np.ndarray) -> np.ndarray:
-            out = np.zeros(len(src), bool)
-            for c in codes:
-                out |= src == c
-            return out
-
         length, t_fwd, t_bwd, def_fwd, def_bwd = (
             np.bincount(piece, weights=v, minlength=n_p + 1)[:n_p]
             for v in (
                 seg_len,
                 self.seg_time_fwd_s,
                 self.seg_time_bwd_s,
-                seg_len * at_default(self.seg_src_fwd),
-                seg_len * at_default(self.seg_src_bwd),
+                seg_len * _at_default_speed(self.seg_src_fwd),
+                seg_len * _at_default_speed(self.seg_src_bwd),
             )
         )
         src_fwd = _majority_source(self.seg_src_fwd, seg_len, a, b)
@@ -373,14 +364,13 @@ class RoutingGraph:
         a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
         seg = _ranges(a, b)
         piece = np.repeat(np.arange(len(a)), b - a)
-        default = np.isin(np.arange(len(SPEED_SOURCES)), DEFAULT_SOURCE_CODES)
         seg_len = self.seg_len_m[seg]
         values = {
             "length_m": seg_len,
             "time_fwd_s": self.seg_time_fwd_s[seg],
             "time_bwd_s": self.seg_time_bwd_s[seg],
-            "default_fwd_m": seg_len * default[self.seg_src_fwd[seg]],
-            "default_bwd_m": seg_len * default[self.seg_src_bwd[seg]],
+            "default_fwd_m": seg_len * _at_default_speed(self.seg_src_fwd[seg]),
+            "default_bwd_m": seg_len * _at_default_speed(self.seg_src_bwd[seg]),
         }
         return {k: np.bincount(piece, weights=v, minlength=len(a)) for k, v in values.items()}
 
@@ -773,6 +763,16 @@ def haversine_m(
     dp, dl = p2 - p1, np.radians(lon2 - lon1)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return np.asarray(2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1))))
+
+
+def _at_default_speed(src: np.ndarray) -> np.ndarray:
+    """Whether each speed-source code is a class default (:data:`DEFAULT_SOURCE_CODES`):
+    a comparison per default code, not a table indexed by every segment's code (a uint8
+    index is widened to 64 bits for each of millions of segments)."""
+    out = np.zeros(len(src), bool)
+    for c in DEFAULT_SOURCE_CODES:
+        out |= src == c
+    return out
 
 
 def _majority_source(

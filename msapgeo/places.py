@@ -483,7 +483,7 @@ def snap(
     if components not in ("largest", "all"):
         raise InputError(f"components={components!r}: choose 'largest' or 'all'")
     vx, tree = _vertex_tree(graph, components) if len(todo) else (np.zeros(0, np.int64), None)
-    if len(todo) and len(vx) and tree is not None:
+    if tree is not None:
         xy = _to_metric(geom.x.to_numpy()[todo], geom.y.to_numpy()[todo])
         finite = np.isfinite(xy).all(axis=1)
         d = np.full(len(todo), np.inf)

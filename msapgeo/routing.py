@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -40,27 +41,50 @@ from msapgeo.turns import TurnGraph, turn_graph
 
 @dataclass
 class _Problem:
-    """Origins and sites attached to a graph split at their vertices."""
+    """A query: its origins and sites, and the routing matrix they make of the graph."""
 
-    graph: RoutingGraph
     origins: gpd.GeoDataFrame
     sites: gpd.GeoDataFrame
     o_rows: np.ndarray  # positions of routable origins in `origins`
-    o_node: np.ndarray
     o_time_s: np.ndarray
     o_len_m: np.ndarray
     s_rows: np.ndarray  # positions of routable sites in `sites`
-    s_node: np.ndarray
-    s_time_s: np.ndarray
-    s_len_m: np.ndarray
     site_ids: np.ndarray  # ids of routable sites
-    A: sparse.csr_matrix  # reversed graph + one virtual node per routable site
-    A_len: np.ndarray  # edge lengths aligned with A.data
-    A_default: np.ndarray  # of which metres at default speeds (not tagged)
-    n: int  # states of the routing graph (nodes, or turn-expanded states)
-    node_state: np.ndarray  # state where a trip from each node of `graph` starts
-    turns: dict[str, object] | None = None  # turn graph report, when expanded
-    placed: _Placed | None = None
+    placed: _Placed
+
+    @property
+    def graph(self) -> RoutingGraph:
+        return self.placed.graph
+
+    @property
+    def o_node(self) -> np.ndarray:
+        """State each routable origin starts from."""
+        return self.placed.o_state
+
+    @property
+    def A(self) -> sparse.csr_matrix:  # noqa: N802
+        """Reversed graph + one virtual node per routable site (+ start states)."""
+        return self.placed.A
+
+    @property
+    def A_len(self) -> np.ndarray:  # noqa: N802
+        """Edge lengths aligned with ``A.data``."""
+        return self.placed.A_len
+
+    @property
+    def A_default(self) -> np.ndarray:  # noqa: N802
+        """Of which metres at default speeds (not tagged)."""
+        return self.placed.A_default
+
+    @property
+    def n(self) -> int:
+        """States of the routing graph (nodes, or turn-expanded states)."""
+        return self.placed.n
+
+    @property
+    def node_state(self) -> np.ndarray:
+        """State where a trip from each node of ``graph`` starts."""
+        return self.placed.node_state
 
     @property
     def virtual(self) -> np.ndarray:
@@ -69,7 +93,6 @@ class _Problem:
     @property
     def A_rows(self) -> np.ndarray:  # noqa: N802 (named like A, A_len)
         """Row of each entry of A (computed when route lengths are asked for)."""
-        assert self.placed is not None
         return self.placed.A_rows
 
 
@@ -80,13 +103,11 @@ class _Placed:
 
     graph: RoutingGraph
     o_state: np.ndarray
-    s_nd: np.ndarray
     A: sparse.csr_matrix
     A_len: np.ndarray
     A_default: np.ndarray
     n: int
     node_state: np.ndarray
-    report: dict[str, object] | None
 
     @cached_property
     def A_rows(self) -> np.ndarray:  # noqa: N802
@@ -161,24 +182,13 @@ def _prepare(
     s_len = sites["snap_m"].to_numpy(float)[s_rows]
     pl = _place(graph, _Points(o_ids, s_ids, s_time, s_len, all_starts, split))
     return _Problem(
-        graph=pl.graph,
         origins=origins,
         sites=sites,
         o_rows=o_rows,
-        o_node=pl.o_state,
         o_time_s=origins["snap_time_s"].to_numpy(float)[o_rows],
         o_len_m=origins["snap_m"].to_numpy(float)[o_rows],
         s_rows=s_rows,
-        s_node=pl.s_nd,
-        s_time_s=s_time,
-        s_len_m=s_len,
         site_ids=_ids(sites, site_id, "site")[s_rows],
-        A=pl.A,
-        A_len=pl.A_len,
-        A_default=pl.A_default,
-        n=pl.n,
-        node_state=pl.node_state,
-        turns=pl.report,
         placed=pl,
     )
 
@@ -234,13 +244,13 @@ def _place_points(graph: RoutingGraph, pts: _Points) -> _Placed:
     e = g.edges
     tg = _turn_graph(g) if g.meta.get("turns") else None
     if tg is not None:
-        R, R_len, R_def, report = tg.R, tg.length, tg.default_m, tg.report
+        R, R_len, R_def = tg.R, tg.length, tg.default_m
         node_state = tg.start.copy()
         edge_head = tg.edge_head
         # what an entry adds at the edge's head beyond driving it (an approach control)
         head_extra = tg.edge_time_s - np.maximum(e["time_s"], MIN_WEIGHT_S)
     else:
-        R, R_len, R_def, report = g.csr_reverse, g.csr_reverse_length, g.csr_reverse_default, None
+        R, R_len, R_def = g.csr_reverse, g.csr_reverse_length, g.csr_reverse_default
         node_state = np.arange(g.n_nodes)
         edge_head, head_extra = e["v"], np.zeros(len(e["v"]))
     n, k = R.shape[0], len(s_ids)
@@ -303,13 +313,11 @@ def _place_points(graph: RoutingGraph, pts: _Points) -> _Placed:
     return _Placed(
         graph=g,
         o_state=o_state,
-        s_nd=s_nd,
         A=A,
         A_len=A_len,
         A_default=A_def,
         n=n,
         node_state=node_state,
-        report=report,
     )
 
 
@@ -788,25 +796,12 @@ def od_matrix(
     if len(P.s_rows) == 0:
         raise InputError("no site could be placed on the network (see their exclusion column)")
     n_o, n_s = len(P.origins), len(P.sites)
-    limit_s = np.inf if limit_min is None else limit_min * 60 + MIN_WEIGHT_S
     T = np.full((n_o, n_s), np.nan)
     D = np.full((n_o, n_s), np.nan) if distances else None
     F = np.full((n_o, n_s), np.nan) if distances and defaults else None
-    virtual = P.virtual
-    for start in range(0, len(virtual), batch):
-        idx = virtual[start : start + batch]
-        if distances:
-            dist, pred = csgraph.dijkstra(
-                P.A, directed=True, indices=idx, return_predecessors=True, limit=limit_s
-            )
-        else:
-            dist = csgraph.dijkstra(P.A, directed=True, indices=idx, limit=limit_s)
-        cols = P.s_rows[start : start + batch]
-        t = dist[:, P.o_node].T - MIN_WEIGHT_S + P.o_time_s[:, None]
-        if limit_min is not None:
-            t[t > limit_min * 60] = np.inf
+    for cols, t, pred in _site_searches(P, batch, limit_min, predecessors=distances):
         T[np.ix_(P.o_rows, cols)] = np.where(np.isfinite(t), t / 60.0, np.nan)
-        if D is not None:
+        if D is not None and pred is not None:
             wanted = (P.A_len,) if F is None else (P.A_len, P.A_default)
             sums = _path_lengths(P, pred, P.o_node, *wanted)
             d = sums[0].T + P.o_len_m[:, None]
@@ -821,6 +816,30 @@ def od_matrix(
         dist_km=D,
         default_km=F,
     )
+
+
+def _site_searches(
+    P: _Problem, batch: int, limit_min: float | None, *, predecessors: bool
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """One search per site, ``batch`` sites per csgraph call, each stopped at
+    ``limit_min``: yields the sites' columns, the origins' times (s, ``(origins,
+    batch)``, off-network legs included, ``inf`` unreachable or beyond the limit) and,
+    when asked, the predecessors."""
+    limit_s = np.inf if limit_min is None else limit_min * 60 + MIN_WEIGHT_S
+    virtual = P.virtual
+    for start in range(0, len(virtual), batch):
+        idx = virtual[start : start + batch]
+        pred = None
+        if predecessors:
+            dist, pred = csgraph.dijkstra(
+                P.A, directed=True, indices=idx, return_predecessors=True, limit=limit_s
+            )
+        else:
+            dist = csgraph.dijkstra(P.A, directed=True, indices=idx, limit=limit_s)
+        t = dist[:, P.o_node].T - MIN_WEIGHT_S + P.o_time_s[:, None]
+        if limit_min is not None:
+            t[t > limit_min * 60] = np.inf
+        yield P.s_rows[start : start + batch], t, pred
 
 
 @dataclass
@@ -885,19 +904,14 @@ def od_pairs(
     if len(P.s_rows) == 0:
         raise InputError("no site could be placed on the network (see their exclusion column)")
     n_o, n_s = len(P.origins), len(P.sites)
-    limit_s = limit_min * 60 + MIN_WEIGHT_S
     rows_of: list[np.ndarray] = [np.zeros(0, np.int64)] * n_s
     times_of: list[np.ndarray] = [np.zeros(0)] * n_s
-    virtual = P.virtual
-    for start in range(0, len(virtual), batch):
-        idx = virtual[start : start + batch]
-        dist = csgraph.dijkstra(P.A, directed=True, indices=idx, limit=limit_s)
-        t = dist[:, P.o_node] - MIN_WEIGHT_S + P.o_time_s[None, :]
-        for b, col in enumerate(P.s_rows[start : start + batch]):
-            ok = np.flatnonzero(np.isfinite(t[b]) & (t[b] <= limit_min * 60))
+    for cols, t, _ in _site_searches(P, batch, limit_min, predecessors=False):
+        for b, col in enumerate(cols):
+            ok = np.flatnonzero(np.isfinite(t[:, b]))
             order = np.argsort(P.o_rows[ok], kind="stable")
             rows_of[col] = P.o_rows[ok][order]
-            times_of[col] = t[b, ok][order] / 60.0
+            times_of[col] = t[ok, b][order] / 60.0
     counts = np.array([len(r) for r in rows_of], np.int64)
     indptr = np.concatenate([[0], np.cumsum(counts)])
     # built from its arrays: a pair at 0 minutes stays an entry
