@@ -22,7 +22,6 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -36,6 +35,7 @@ from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph, _ranges
 from msapgeo.i18n import t as t_
 from msapgeo.places import ensure_snapped, vertices_of
 from msapgeo.profiles import edge_controls
+from msapgeo.treepaths import tree_path_sums
 from msapgeo.turns import TurnGraph, turn_graph
 
 
@@ -90,11 +90,6 @@ class _Problem:
     def virtual(self) -> np.ndarray:
         return self.n + np.arange(len(self.s_rows))
 
-    @property
-    def A_rows(self) -> np.ndarray:  # noqa: N802 (named like A, A_len)
-        """Row of each entry of A (computed when route lengths are asked for)."""
-        return self.placed.A_rows
-
 
 @dataclass(eq=False)
 class _Placed:
@@ -108,10 +103,6 @@ class _Placed:
     A_default: np.ndarray
     n: int
     node_state: np.ndarray
-
-    @cached_property
-    def A_rows(self) -> np.ndarray:  # noqa: N802
-        return np.repeat(np.arange(self.A.shape[0], dtype=np.int32), np.diff(self.A.indptr))
 
 
 #: Queries already placed on each graph (the last :data:`_PLACED_KEEP`), by their points.
@@ -510,11 +501,10 @@ def _path_lengths(
 ) -> list[np.ndarray]:
     """Length (m) of the tree path from its root (a virtual site) to each target node.
 
-    Pointer doubling over the predecessor tree: every reached node first holds the length
-    of the edge to its parent; each round adds the length held by its current ancestor
-    and jumps to that ancestor's ancestor, so ``⌈log2(depth)⌉`` vectorised rounds give
-    every node its whole path length (instead of one edge per step). Several quantities
-    summed along the same paths share the edge lookup and the rounds.
+    A walk up the predecessor tree from each target, stopping at the first node already
+    summed (:func:`msapgeo.treepaths.tree_path_sums`, compiled): each tree node on a route
+    to a target is summed once. Several quantities summed along the same paths share the
+    walk.
 
     Parameters
     ----------
@@ -534,40 +524,9 @@ def _path_lengths(
         One per quantity, shape ``(len(targets),)`` or ``(b, len(targets))``; 0 where
         there is no path.
     """
-    pred2 = np.atleast_2d(pred)
-    rows_of, cols_of = P.A_rows, P.A.indices
-    N = P.A.shape[0]
-    b = pred2.shape[0]
-    vals = values or (P.A_len,)
-    out = np.zeros((len(vals), b, len(targets)))
-    for r in range(b):
-        anc = pred2[r].astype(np.int64)
-        reached = np.flatnonzero(anc >= 0)
-        # the tree edge of each reached node: the one entry (r -> c) of A whose row is
-        # c's predecessor (A is canonical: one entry per pair), found in one pass over
-        # the entries rather than a binary search per node
-        tree = np.flatnonzero(pred2[r][cols_of] == rows_of)
-        edge_of = np.empty(N, np.int64)
-        edge_of[cols_of[tree]] = tree
-        edge = edge_of[reached]
-        accs = []
-        for v in vals:
-            acc = np.zeros(N)
-            acc[reached] = v[edge]
-            accs.append(acc)
-        anc[anc < 0] = -1
-        live = reached
-        while len(live):
-            up = anc[live]
-            anc_up = anc[up]
-            for acc in accs:
-                acc[live] += acc[up]
-            anc[live] = anc_up
-            live = live[anc_up >= 0]
-        for q, acc in enumerate(accs):
-            out[q, r] = acc[targets]
-    shape = (len(targets),) if pred.ndim == 1 else (b, len(targets))
-    return [o.reshape(shape) for o in out]
+    vals = np.stack(values or (P.A_len,))
+    out = tree_path_sums(P.A.indptr, P.A.indices, pred, targets, vals)
+    return [o[0] if pred.ndim == 1 else o for o in out]
 
 
 def nearest_site(
