@@ -38,8 +38,11 @@ from msapgeo.arrays import unique_sorted
 from msapgeo.errors import InputError
 from msapgeo.fileio import atomic_path
 from msapgeo.speeds import DEFAULT_SOURCE_CODES, SPEED_SOURCES
+from msapgeo.vertexindex import VertexIndex, to_metric
 
 FORMAT_VERSION = 2
+#: Prefix of the derived arrays a prepared save stores (:meth:`RoutingGraph.save`).
+_DERIVED = "derived__"
 #: Smallest edge weight (s): csgraph ignores explicit zeros in some paths.
 MIN_WEIGHT_S = 1e-3
 
@@ -56,6 +59,34 @@ _WAY_ARRAYS = (
     "way_oneway",
     "way_maxspeed",
     "way_tags",
+)
+
+#: Arrays whose replacement leaves the topology as it is (vertices, pieces, drivable
+#: directions): :meth:`RoutingGraph.replace` then shares :data:`_TOPOLOGY_CACHES`.
+_TOPOLOGY_NEUTRAL = frozenset(
+    {
+        "seg_time_fwd_s",
+        "seg_time_bwd_s",
+        "seg_src_fwd",
+        "seg_src_bwd",
+        "way_highway",
+        "way_name",
+        "way_ref",
+        "way_maxspeed",
+        "way_tags",
+        "meta",
+    }
+)
+#: Cached attributes computed from the topology only (components ignore the weights).
+_TOPOLOGY_CACHES = (
+    "vx_way",
+    "node_osmid",
+    "_node_first_vertex",
+    "junction_vx",
+    "scc_labels",
+    "lscc",
+    "vx_in_lscc",
+    "_vertex_indexes",
 )
 
 #: Per-way text columns, held as variable-width strings (:class:`numpy.dtypes.StringDType`):
@@ -350,6 +381,53 @@ class RoutingGraph:
         """Indices of the vertices that are graph nodes, in vertex order."""
         return np.flatnonzero(self.vx_junction)
 
+    @cached_property
+    def _vertex_indexes(self) -> dict[str, tuple[np.ndarray, VertexIndex | None]]:
+        return {}
+
+    def vertex_index(self, components: str = "largest") -> tuple[np.ndarray, VertexIndex | None]:
+        """The vertices a point may snap to and their spatial index, built once per graph.
+
+        Parameters
+        ----------
+        components
+            ``"largest"``: the vertices on the largest strongly connected component;
+            ``"all"``: on any component of :data:`msapgeo.settings.min_component_nodes`
+            nodes or more.
+
+        Returns
+        -------
+        tuple
+            Vertex indices (into the ``vx_*`` arrays) and their
+            :class:`~msapgeo.vertexindex.VertexIndex` in
+            :data:`msapgeo.settings.metric_crs` (``None`` when there is no such vertex).
+
+        Notes
+        -----
+        The index depends on the vertices and the drivable directions only: a graph
+        whose speeds are replaced (:meth:`replace`, a speed profile) keeps it, and a graph
+        saved ``prepared`` stores it. On a graph met for the first time the vertices are
+        projected in a second thread while this one finds the components (edges, CSR,
+        strongly connected components): pyproj and numpy release the GIL, so on two cores
+        the projection costs nothing more (22 M vertices: about 3 s each).
+        """
+        if components not in ("largest", "all"):
+            raise InputError(f"components={components!r}: choose 'largest' or 'all'")
+        key = f"{components}:{settings.metric_crs}:{settings.min_component_nodes}"
+        if key not in self._vertex_indexes:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(1) as pool:
+                projected = pool.submit(to_metric, self.vx_lon, self.vx_lat)
+                if components == "largest":
+                    mask = np.asarray(self.vx_in_lscc)
+                else:
+                    mask = self.vx_in_scc(settings.min_component_nodes)
+                xy = projected.result()
+            vx = np.flatnonzero(mask)
+            self._vertex_indexes[key] = (vx, VertexIndex(xy[vx]) if len(vx) else None)
+        return self._vertex_indexes[key]
+
     def piece_sums(self, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
         """Sums over the segments ``a[i] .. b[i] - 1`` of each piece (vertex indices of one
         way, ``a <= b``), each summed on its own from left to right as edges are.
@@ -473,11 +551,22 @@ class RoutingGraph:
         return grown
 
     def replace(self, **arrays: Any) -> RoutingGraph:
-        """Return a new graph with some arrays (or ``meta``) replaced; caches are not shared."""
+        """Return a new graph with some arrays (or ``meta``) replaced.
+
+        What depends on times (edges, CSR, turn graph) is not shared; what depends on the
+        vertices and drivable directions only (components, the snapping index) is, when
+        only speeds, their sources, way texts or ``meta`` are replaced
+        (:data:`_TOPOLOGY_NEUTRAL`).
+        """
         fields = {k: getattr(self, k) for k in (*_VERTEX_ARRAYS, *_SEGMENT_ARRAYS, *_WAY_ARRAYS)}
         fields["meta"] = dict(self.meta)
         fields.update(arrays)
-        return RoutingGraph(**fields)
+        out = RoutingGraph(**fields)
+        if arrays and set(arrays) <= _TOPOLOGY_NEUTRAL:
+            for k in _TOPOLOGY_CACHES:
+                if k in self.__dict__:
+                    out.__dict__[k] = self.__dict__[k]
+        return out
 
     def without_ways(self, way_mask: np.ndarray, *, reason: str = "") -> RoutingGraph:
         """Return a graph where the masked ways cannot be driven (closures).
@@ -688,13 +777,20 @@ class RoutingGraph:
         )
 
     # ------------------------------------------------------------------ save / load
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, *, prepared: bool = False) -> Path:
         """Save the graph as an uncompressed ``.npz`` (no pickle; exact round trip).
 
         Parameters
         ----------
         path
             Target file; ``.npz`` is appended when missing.
+        prepared
+            Also store what routing and snapping derive from the graph: the edges, the
+            reversed CSR, the strongly connected components and the snapping index of
+            the largest component (:meth:`vertex_index`), computed now if they were not.
+            :meth:`load` with ``trusted=True`` reads them back instead of recomputing
+            them (a national graph: ~8 s of edges, CSR, components, projection and
+            trees). The file is larger (about 2.5 times the vertex count × 8 bytes more).
         """
         p = Path(path)
         if p.suffix != ".npz":
@@ -704,15 +800,54 @@ class RoutingGraph:
         for k in _STRING_ARRAYS:
             arrays[f"{k}__utf8"], arrays[f"{k}__ends"] = _pack_strings(arrays.pop(k))
         meta = json.dumps({"format_version": FORMAT_VERSION, **self.meta}, sort_keys=True)
+        if prepared:
+            derived, derived_meta = self._derived_arrays()
+            arrays.update(derived)
+            arrays["__derived__"] = np.array(json.dumps(derived_meta, sort_keys=True))
         # a unique temporary name per writer, moved into place when complete: two
         # processes building the same graph never share a file, a killed one leaves none
         with atomic_path(p, suffix=".npz") as tmp, open(tmp, "wb") as fh:
             np.savez(fh, __meta__=np.array(meta), **arrays)
         return p
 
+    def _derived_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        out = {f"{_DERIVED}edges__{k}": v for k, v in self.edges.items()}
+        m, length, default = self._csr_rev
+        out.update(
+            {
+                f"{_DERIVED}csr_rev__indptr": m.indptr,
+                f"{_DERIVED}csr_rev__indices": m.indices,
+                f"{_DERIVED}csr_rev__data": m.data,
+                f"{_DERIVED}csr_rev__length": length,
+                f"{_DERIVED}csr_rev__default": default,
+                f"{_DERIVED}scc_labels": self.scc_labels,
+            }
+        )
+        self.vertex_index("largest")
+        indexes = []
+        for slot, (key, (vx, index)) in enumerate(self._vertex_indexes.items()):
+            if index is None:
+                continue
+            arrays, imeta = index.to_arrays()
+            out[f"{_DERIVED}vi{slot}__vx"] = vx
+            out.update({f"{_DERIVED}vi{slot}__{k}": v for k, v in arrays.items()})
+            indexes.append({"key": key, "slot": slot, **imeta})
+        return out, {"edges": sorted(self.edges), "vertex_indexes": indexes}
+
     @classmethod
-    def load(cls, path: str | Path) -> RoutingGraph:
+    def load(cls, path: str | Path, *, trusted: bool = False) -> RoutingGraph:
         """Load a graph written by :meth:`save`.
+
+        Parameters
+        ----------
+        path
+            The ``.npz`` file.
+        trusted
+            Read back what a ``prepared`` save stored (edges, CSR, components, snapping
+            index) after checking that the arrays fit the graph; only for files msapgeo
+            wrote itself (its graph cache): the snapping index is scipy's KD-tree state,
+            which scipy does not check. Otherwise they are ignored and recomputed when
+            needed.
 
         Raises
         ------
@@ -724,8 +859,14 @@ class RoutingGraph:
             raise InputError(f"{p}: graph file not found")
         try:
             with np.load(p, allow_pickle=False) as z:
-                data = {k: z[k] for k in z.files}
+                names = [
+                    k for k in z.files if trusted or not k.startswith(("__derived__", _DERIVED))
+                ]
+                data = {k: z[k] for k in names}
             meta = json.loads(str(data.pop("__meta__")))
+            derived_meta = (
+                json.loads(str(data.pop("__derived__"))) if "__derived__" in data else None
+            )
         except KeyError as exc:
             raise InputError(f"{p}: not a msapgeo graph file (no __meta__ entry)") from exc
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
@@ -736,10 +877,67 @@ class RoutingGraph:
         for k in _STRING_ARRAYS:
             if f"{k}__utf8" in data and f"{k}__ends" in data:
                 data[k] = _unpack_strings(data.pop(f"{k}__utf8"), data.pop(f"{k}__ends"))
+        derived = {k[len(_DERIVED) :]: data.pop(k) for k in list(data) if k.startswith(_DERIVED)}
         missing = [k for k in (*_VERTEX_ARRAYS, *_SEGMENT_ARRAYS, *_WAY_ARRAYS) if k not in data]
         if missing:
             raise InputError(f"{p}: missing arrays {missing}")
-        return cls(**data, meta=meta)
+        g = cls(**data, meta=meta)
+        if derived_meta is not None:
+            g._restore(derived, derived_meta)
+        return g
+
+    def _restore(self, d: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        """Adopt the derived arrays of a prepared file where they fit this graph (each
+        part on its own; a part that does not fit is recomputed when needed)."""
+
+        def within(a: np.ndarray, n: int) -> bool:
+            return a.dtype.kind in "iu" and (
+                len(a) == 0 or (int(a.min()) >= 0 and int(a.max()) < n)
+            )
+
+        n, n_vx = self.n_nodes, len(self.vx_osmid)
+        edges = {k: d.get(f"edges__{k}") for k in meta.get("edges", [])}
+        if edges and all(v is not None for v in edges.values()):
+            e = {k: v for k, v in edges.items() if v is not None}
+            sizes = {len(v) for v in e.values()}
+            if (
+                len(sizes) == 1
+                and {"u", "v", "first_vx", "last_vx", "way"} <= set(e)
+                and within(e["u"], n)
+                and within(e["v"], n)
+                and within(e["first_vx"], n_vx)
+                and within(e["last_vx"], n_vx)
+                and within(e["way"], self.n_ways)
+            ):
+                self.__dict__["edges"] = e
+        keys = [f"csr_rev__{k}" for k in ("indptr", "indices", "data", "length", "default")]
+        if all(k in d for k in keys):
+            ptr, idx, w, length, default = (d[k] for k in keys)
+            nnz = len(idx)
+            if (
+                len(ptr) == n + 1
+                and ptr[0] == 0
+                and ptr[-1] == nnz
+                and bool(np.all(np.diff(ptr) >= 0))
+                and within(idx, n)
+                and len(w) == len(length) == len(default) == nnz
+            ):
+                m = sparse.csr_matrix((w, idx, ptr), shape=(n, n))
+                m.has_sorted_indices = True
+                self.__dict__["_csr_rev"] = (m, length, default)
+        scc = d.get("scc_labels")
+        if scc is not None and len(scc) == n and within(scc, max(n, 1)):
+            self.__dict__["scc_labels"] = scc
+        for entry in meta.get("vertex_indexes", []):
+            slot = int(entry["slot"])
+            prefix = f"vi{slot}__"
+            part = {k[len(prefix) :]: v for k, v in d.items() if k.startswith(prefix)}
+            vx = part.pop("vx", None)
+            if vx is None or not within(vx, n_vx):
+                continue
+            index = VertexIndex.from_arrays(part, entry)
+            if index is not None and sum(len(t.indices) for t in index.trees) == len(vx):
+                self._vertex_indexes[str(entry["key"])] = (vx, index)
 
     def equals(self, other: RoutingGraph) -> bool:
         """Exact equality of every array and of the metadata."""

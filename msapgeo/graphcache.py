@@ -2,7 +2,9 @@
 
 The cache key is the extract's SHA-256, the network type, the speed table and the build
 rules' version (:data:`msapgeo.network.BUILD_VERSION`): a graph built by other rules is
-never reused. An unreadable cache file is removed and rebuilt with a warning.
+never reused. An unreadable cache file is removed and rebuilt with a warning. A cached
+graph is saved ``prepared`` (its edges, CSR, components and snapping index with it) and
+read back ``trusted``: the cache holds only files msapgeo wrote.
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ def _load_legal(
     path = graph_cache_path(src, model, nt)
     if cache and path.is_file():
         try:
-            return RoutingGraph.load(path)
+            return RoutingGraph.load(path, trusted=True)
         except InputError as exc:
             warnings.warn(
                 f"cached graph {path} is unreadable ({exc}); removed and rebuilt",
@@ -105,5 +107,5 @@ def _load_legal(
             path.unlink(missing_ok=True)
     g = graph_from_osm(osm_path, network_type=nt, model=model, features=features, progress=progress)
     if cache:
-        g.save(path)
+        g.save(path, prepared=True)
     return g

@@ -6,7 +6,9 @@ beside it) restricted to the largest strongly connected component, in the metric
 :data:`msapgeo.settings.metric_crs`. The straight-line distance to the vertex is kept
 as ``snap_m`` and counted at :data:`msapgeo.settings.offnetwork_speed_kmh` in
 ``snap_time_s``. A point farther than :data:`msapgeo.settings.snap_tolerance_m` is not
-snapped: its ``exclusion`` says why.
+snapped: its ``exclusion`` says why. The KD-tree is the graph's own
+(:meth:`msapgeo.graph.RoutingGraph.vertex_index`): built once per graph, kept by a graph
+whose speeds change, and saved with a graph saved ``prepared`` (the graph cache).
 """
 
 from __future__ import annotations
@@ -18,8 +20,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
-from scipy.spatial import cKDTree
 
 from msapgeo import settings
 from msapgeo.arrays import unique_sorted
@@ -27,6 +27,7 @@ from msapgeo.errors import InputError
 from msapgeo.fr import fr_number
 from msapgeo.graph import RoutingGraph
 from msapgeo.i18n import t as t_
+from msapgeo.vertexindex import to_metric
 
 LON_NAMES = ("lon", "longitude", "lng", "x", "long")
 LAT_NAMES = ("lat", "latitude", "y")
@@ -295,105 +296,6 @@ def _choose_layer(p: Path, layer: str | None) -> str | None:
     return None
 
 
-#: Above this many points, the projection runs in two threads (PROJ releases the GIL;
-#: one transformer per thread, as pyproj requires).
-_PARALLEL_PROJECTION = 1_000_000
-
-
-def _to_metric(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    def project(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        tr = Transformer.from_crs(settings.default_crs, settings.metric_crs, always_xy=True)
-        x, y = tr.transform(a, b)
-        return np.column_stack([x, y])
-
-    if len(lon) < _PARALLEL_PROJECTION:
-        return project(lon, lat)
-    from concurrent.futures import ThreadPoolExecutor
-
-    h = len(lon) // 2
-    with ThreadPoolExecutor(2) as pool:
-        parts = list(pool.map(project, (lon[:h], lon[h:]), (lat[:h], lat[h:])))
-    return np.concatenate(parts)
-
-
-#: Points per leaf of the snapping KD-tree (scipy's default is 16).
-SNAP_LEAF_SIZE = 64
-
-
-class VertexIndex:
-    """Nearest road vertex in the metric CRS: KD-trees over the vertices' projections.
-
-    Above :data:`_PARALLEL_PROJECTION` vertices the points are split in two halves whose
-    trees are built at once in two threads (scipy builds without the GIL): two trees of
-    half the points build in less than half the time of one (20 M points: 5.5 s for one
-    tree, 2.3 s for two); a query asks both and keeps the nearer vertex.
-    """
-
-    def __init__(self, xy: np.ndarray) -> None:
-        def build(part: np.ndarray) -> cKDTree:
-            # unbalanced, loose nodes, leaves of 64: about three times faster to build
-            # than scipy's defaults (5.5 M vertices: 1.24 s balanced, 0.67 s unbalanced,
-            # then -28 % with leaves of 64) for the same answers
-            return cKDTree(part, leafsize=SNAP_LEAF_SIZE, balanced_tree=False, compact_nodes=False)
-
-        n = len(xy)
-        if n < _PARALLEL_PROJECTION:
-            self.trees, self.offsets = [build(xy)], [0]
-        else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            h = n // 2
-            with ThreadPoolExecutor(2) as pool:
-                self.trees = list(pool.map(build, (xy[:h], xy[h:])))
-            self.offsets = [0, h]
-
-    def query(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Distance (m) to the nearest vertex and its position in the indexed points."""
-        best_d = np.full(len(xy), np.inf)
-        best_j = np.zeros(len(xy), np.int64)
-        for tree, off in zip(self.trees, self.offsets, strict=True):
-            d, j = tree.query(xy, workers=-1)
-            better = d < best_d  # on a tie the first half's vertex is kept
-            best_d[better], best_j[better] = d[better], np.asarray(j)[better] + off
-        return best_d, best_j
-
-
-#: Vertex indices of road vertices already built, per graph and component rule: the
-#: metric projection of every vertex and the trees are built once per graph, not per call.
-_TREES: weakref.WeakKeyDictionary[
-    RoutingGraph, dict[str, tuple[np.ndarray, VertexIndex | None]]
-] = weakref.WeakKeyDictionary()
-
-
-def _component_mask(graph: RoutingGraph, components: str) -> np.ndarray:
-    """Vertices a point may snap to: on the largest strongly connected component, or on
-    any of :data:`msapgeo.settings.min_component_nodes` nodes or more."""
-    if components == "largest":
-        return np.asarray(graph.vx_in_lscc)
-    return graph.vx_in_scc(settings.min_component_nodes)
-
-
-def _vertex_tree(graph: RoutingGraph, components: str) -> tuple[np.ndarray, VertexIndex | None]:
-    """The snappable vertices and their index, built once per graph and rule.
-
-    On a graph met for the first time, the vertices are projected in a second thread
-    while this one finds the components (edges, CSR, strongly connected components):
-    pyproj and numpy release the GIL, so on two cores the projection costs nothing more
-    (22 M vertices: about 3 s each)."""
-    key = f"{components}:{settings.metric_crs}:{settings.min_component_nodes}"
-    per_graph = _TREES.setdefault(graph, {})
-    if key not in per_graph:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(1) as pool:
-            projected = pool.submit(_to_metric, graph.vx_lon, graph.vx_lat)
-            mask = _component_mask(graph, components)
-            xy = projected.result()
-        vx = np.flatnonzero(mask)
-        per_graph[key] = (vx, VertexIndex(xy[vx]) if len(vx) else None)
-    return per_graph[key]
-
-
 #: Road vertices handed out by :func:`snap`, per graph: sorted OSM ids and their vertex
 #: indices, so that routing finds a snapped point's place in the way arrays without a
 #: pass over every vertex (:func:`vertices_of`).
@@ -482,9 +384,9 @@ def snap(
     snap_m = np.full(len(out), np.nan)
     if components not in ("largest", "all"):
         raise InputError(f"components={components!r}: choose 'largest' or 'all'")
-    vx, tree = _vertex_tree(graph, components) if len(todo) else (np.zeros(0, np.int64), None)
+    vx, tree = graph.vertex_index(components) if len(todo) else (np.zeros(0, np.int64), None)
     if tree is not None:
-        xy = _to_metric(geom.x.to_numpy()[todo], geom.y.to_numpy()[todo])
+        xy = to_metric(geom.x.to_numpy()[todo], geom.y.to_numpy()[todo])
         finite = np.isfinite(xy).all(axis=1)
         d = np.full(len(todo), np.inf)
         j = np.zeros(len(todo), dtype=np.int64)

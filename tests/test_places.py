@@ -104,7 +104,7 @@ def test_two_half_trees_snap_like_one(
 ) -> None:
     """Large graphs index their vertices in two trees built at once: the same vertex and
     distance as one tree, for random points and for points on vertices."""
-    import msapgeo.places as pl
+    from msapgeo import vertexindex
 
     rng = np.random.default_rng(3)
     g = andorra_graph
@@ -119,10 +119,10 @@ def test_two_half_trees_snap_like_one(
         crs="EPSG:4326",
     )
     one = snap(g.replace(), pts)
-    monkeypatch.setattr(pl, "_PARALLEL_PROJECTION", 1000)
+    monkeypatch.setattr(vertexindex, "PARALLEL_MIN_POINTS", 1000)
     fresh = g.replace()
     two = snap(fresh, pts)
-    _, index = pl._vertex_tree(fresh, "largest")
+    _, index = fresh.vertex_index("largest")
     assert index is not None
     assert len(index.trees) == 2
     np.testing.assert_array_equal(one["node_osmid"], two["node_osmid"])
