@@ -16,10 +16,10 @@ processes load it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import cast
 
 import numpy as np
-from numba import njit
 
 
 def _tree_path_sums(
@@ -70,10 +70,16 @@ def _tree_path_sums(
     return 0
 
 
-_compiled = cast(
-    Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], int],
-    njit(cache=True, nogil=True)(_tree_path_sums),
-)
+_Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], int]
+
+
+@cache
+def _compiled() -> _Kernel:
+    # numba is imported on first use: importing it costs ~0.25 s, which a run that never
+    # asks for route lengths (or a command's start) should not pay
+    from numba import njit
+
+    return cast(_Kernel, njit(cache=True, nogil=True)(_tree_path_sums))
 
 
 def tree_path_sums(
@@ -121,7 +127,7 @@ def tree_path_sums(
             raise ValueError("targets or predecessors outside the tree")
         if vals.shape[1] != len(indices) or len(indptr) != n + 1 or indptr[-1] != len(indices):
             raise ValueError("values, indptr and indices do not describe one graph")
-        status = _compiled(
+        status = _compiled()(
             np.ascontiguousarray(indptr),
             np.ascontiguousarray(indices),
             pred2,
