@@ -22,6 +22,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -103,6 +104,11 @@ class _Placed:
     A_default: np.ndarray
     n: int
     node_state: np.ndarray
+
+    @cached_property
+    def A_rows(self) -> np.ndarray:  # noqa: N802 (named like A)
+        """Row of each entry of A, kept for the next route lengths on these points."""
+        return np.repeat(np.arange(self.A.shape[0], dtype=np.int32), np.diff(self.A.indptr))
 
 
 #: Queries already placed on each graph (the last :data:`_PLACED_KEEP`), by their points.
@@ -525,7 +531,7 @@ def _path_lengths(
         there is no path.
     """
     vals = np.stack(values or (P.A_len,))
-    out = tree_path_sums(P.A.indptr, P.A.indices, pred, targets, vals)
+    out = tree_path_sums(P.A.indptr, P.A.indices, pred, targets, vals, rows=P.placed.A_rows)
     return [o[0] if pred.ndim == 1 else o for o in out]
 
 

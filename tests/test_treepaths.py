@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from msapgeo import treepaths
 from msapgeo.treepaths import tree_path_sums
+
+
+@pytest.fixture(params=["compiled", "doubling"])
+def method(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Both ways of summing: the compiled walk (any size) and numpy's pointer doubling."""
+    old = treepaths.COMPILED_MIN_WORK
+    treepaths.COMPILED_MIN_WORK = 0 if request.param == "compiled" else 10**18
+    yield request.param
+    treepaths.COMPILED_MIN_WORK = old
 
 
 def _naive(A: sparse.csr_matrix, pred: np.ndarray, targets: np.ndarray, vals: np.ndarray):
@@ -27,14 +37,16 @@ def _naive(A: sparse.csr_matrix, pred: np.ndarray, targets: np.ndarray, vals: np
     return out
 
 
-@settings(max_examples=60, deadline=None)
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     n=st.integers(2, 40),
     density=st.floats(0.05, 0.5),
     seed=st.integers(0, 2**31 - 1),
     n_roots=st.integers(1, 4),
 )
-def test_sums_equal_a_walk_from_every_target(n, density, seed, n_roots):
+def test_sums_equal_a_walk_from_every_target(method, n, density, seed, n_roots):
     rng = np.random.default_rng(seed)
     A = sparse.random(n, n, density=density, format="csr", random_state=rng)
     A.data = rng.uniform(0.1, 10, A.nnz)
@@ -48,7 +60,7 @@ def test_sums_equal_a_walk_from_every_target(n, density, seed, n_roots):
     np.testing.assert_allclose(got, _naive(A, pred, targets, vals), rtol=1e-12, atol=1e-9)
 
 
-def test_sums_on_a_chain_by_hand():
+def test_sums_on_a_chain_by_hand(method):
     # 0 -> 1 -> 2 -> 3 and 0 -> 4; lengths 1, 10, 100, 1000
     A = sparse.csr_matrix(
         (np.ones(4), np.array([1, 4, 2, 3]), np.array([0, 2, 3, 4, 4, 4])), shape=(5, 5)
@@ -59,11 +71,17 @@ def test_sums_on_a_chain_by_hand():
     np.testing.assert_array_equal(got[0, 0], [111.0, 11.0, 1000.0, 0.0, 1.0])
 
 
-def test_bad_trees_are_refused_not_read_out_of_bounds():
+def test_bad_trees_are_refused_not_read_out_of_bounds(method):
     A = sparse.csr_matrix((np.ones(2), np.array([1, 2]), np.array([0, 1, 2, 2])), shape=(3, 3))
     vals = np.ones((1, 2))
+    # 0 <-> 1 -> 2: every predecessor is an edge, but 0 and 1 are each other's
+    loop = sparse.csr_matrix(
+        (np.ones(3), np.array([1, 0, 2]), np.array([0, 1, 3, 3])), shape=(3, 3)
+    )
     with pytest.raises(ValueError, match="cycle"):
-        tree_path_sums(A.indptr, A.indices, np.array([[1, 0, 1]]), np.array([2]), vals)
+        tree_path_sums(
+            loop.indptr, loop.indices, np.array([[1, 0, 1]]), np.array([2]), np.ones((1, 3))
+        )
     with pytest.raises(ValueError, match="not in the graph"):
         tree_path_sums(A.indptr, A.indices, np.array([[-9999, 2, 0]]), np.array([1]), vals)
     with pytest.raises(ValueError, match="outside"):
