@@ -58,6 +58,14 @@ def test_sums_equal_a_walk_from_every_target(method, n, density, seed, n_roots):
     vals = np.stack([rng.uniform(0, 100, A.nnz), rng.uniform(0, 5, A.nnz)])
     got = tree_path_sums(A.indptr, A.indices, pred, targets, vals)
     np.testing.assert_allclose(got, _naive(A, pred, targets, vals), rtol=1e-12, atol=1e-9)
+    # one forest from all roots at once (nearest_site's min_only search): a 1-D pred
+    _, forest, _ = csgraph.dijkstra(
+        A, directed=True, indices=roots, min_only=True, return_predecessors=True
+    )
+    got = tree_path_sums(A.indptr, A.indices, forest, targets, vals)
+    np.testing.assert_allclose(
+        got, _naive(A, forest[None, :], targets, vals), rtol=1e-12, atol=1e-9
+    )
 
 
 def test_sums_on_a_chain_by_hand(method):
@@ -88,3 +96,31 @@ def test_bad_trees_are_refused_not_read_out_of_bounds(method):
         tree_path_sums(A.indptr, A.indices, np.array([[-9999, 0, 7]]), np.array([2]), vals)
     with pytest.raises(ValueError, match="one graph"):
         tree_path_sums(A.indptr, A.indices, np.array([[-9999, 0, 1]]), np.array([2]), vals[:, :1])
+
+
+def test_routes_measure_the_same_either_way(andorra_graph, monkeypatch: pytest.MonkeyPatch):
+    """The compiled walk (national graphs) and pointer doubling (départements) give the
+    same route lengths and default-speed km through od_matrix and nearest_site."""
+    import geopandas as gpd
+
+    import msapgeo as mg
+
+    g = andorra_graph
+    rng = np.random.default_rng(5)
+    lon0, lon1 = np.quantile(g.vx_lon, [0.1, 0.9])
+    lat0, lat1 = np.quantile(g.vx_lat, [0.1, 0.9])
+
+    def pts(n: int, p: str) -> gpd.GeoDataFrame:
+        xy = gpd.points_from_xy(rng.uniform(lon0, lon1, n), rng.uniform(lat0, lat1, n))
+        return gpd.GeoDataFrame({"site_id": [f"{p}{i}" for i in range(n)]}, geometry=xy, crs=4326)
+
+    o, s = mg.snap(g, pts(200, "o")), mg.snap(g, pts(8, "s"))
+    results = {}
+    for label, work in (("doubling", 10**18), ("compiled", 0)):
+        monkeypatch.setattr(treepaths, "COMPILED_MIN_WORK", work)
+        m = mg.od_matrix(g, o, s, defaults=True)
+        r = mg.nearest_site(g, o, s)
+        results[label] = (m.dist_km, m.default_km, r["dist_km"].to_numpy())
+    for a, b in zip(results["doubling"], results["compiled"], strict=True):
+        assert np.isfinite(a).sum() > 100
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9, equal_nan=True)
