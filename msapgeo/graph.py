@@ -790,7 +790,8 @@ class RoutingGraph:
             the largest component (:meth:`vertex_index`), computed now if they were not.
             :meth:`load` with ``trusted=True`` reads them back instead of recomputing
             them (a national graph: ~8 s of edges, CSR, components, projection and
-            trees). The file is larger (about 2.5 times the vertex count × 8 bytes more).
+            trees). The file is larger: about 55 bytes more per road vertex (22 M
+            vertices: 1.48 → 2.68 GB), mostly the trees' projected points.
         """
         p = Path(path)
         if p.suffix != ".npz":
@@ -896,12 +897,11 @@ class RoutingGraph:
             )
 
         n, n_vx = self.n_nodes, len(self.vx_osmid)
-        edges = {k: d.get(f"edges__{k}") for k in meta.get("edges", [])}
-        if edges and all(v is not None for v in edges.values()):
-            e = {k: v for k, v in edges.items() if v is not None}
-            sizes = {len(v) for v in e.values()}
+        names = meta.get("edges", [])
+        if names and all(f"edges__{k}" in d for k in names):
+            e = {k: d[f"edges__{k}"] for k in names}
             if (
-                len(sizes) == 1
+                len({len(v) for v in e.values()}) == 1
                 and {"u", "v", "first_vx", "last_vx", "way"} <= set(e)
                 and within(e["u"], n)
                 and within(e["v"], n)

@@ -507,10 +507,9 @@ def _path_lengths(
 ) -> list[np.ndarray]:
     """Length (m) of the tree path from its root (a virtual site) to each target node.
 
-    A walk up the predecessor tree from each target, stopping at the first node already
-    summed (:func:`msapgeo.treepaths.tree_path_sums`, compiled): each tree node on a route
-    to a target is summed once. Several quantities summed along the same paths share the
-    walk.
+    :func:`msapgeo.treepaths.tree_path_sums`: on large problems a compiled walk up the
+    tree from each target, stopping at the first node already summed; on small ones
+    pointer doubling. Several quantities summed along the same paths share the work.
 
     Parameters
     ----------

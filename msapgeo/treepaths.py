@@ -1,4 +1,4 @@
-"""Sums along the paths of a shortest-path tree, compiled with numba.
+"""Sums along the paths of a shortest-path tree: a walk compiled with numba, or numpy.
 
 A search from a site (:func:`scipy.sparse.csgraph.dijkstra` with predecessors) gives the
 fastest time to every node and the tree of fastest routes; the length of each route (and
