@@ -4,8 +4,10 @@ Usage::
 
     make bench                     # or: .venv/bin/python benchmarks/bench_routing.py [--quick]
 
-Routing (``nearest_site``) is compared on the Andorra 2025 graph and on synthetic grids of
-about 10^4, 10^5 and 10^6 nodes with:
+Routing (``nearest_site``) is compared on the Andorra 2025 graph, on synthetic grids of
+about 10^4, 10^5 and 10^6 nodes (every node a four-way junction: the worst case of the
+turn-expanded graph) and on the real Chamonix–Mont-Blanc network tiled 17 and 170 times
+(about 10^5 and 10^6 nodes, :func:`_synthetic.tiled_graph`) with:
 
 (a) what a planner writes with osmnx/networkx: one ``nx.shortest_path_length`` per
     origin–site pair (timed on a sample of pairs, extrapolated to all pairs, marked *);
@@ -36,10 +38,11 @@ import pandas as pd
 from scipy.sparse import csgraph
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _synthetic import grid_graph, snapped_points
+from _synthetic import grid_graph, snapped_points, tiled_graph
 
 import msapgeo as mg
 from msapgeo.graph import RoutingGraph
+from msapgeo.routing import _turn_graph
 
 mg.settings.progress = False
 
@@ -92,7 +95,19 @@ def bench_routing(
     t_turn_first = time.perf_counter() - t0
     t_turn_min = _timeit(lambda: mg.nearest_site(gt, origins, sites, second=False, distances=False))
     t_turn = _timeit(lambda: mg.nearest_site(gt, origins, sites))
+    # the raw csgraph search on the turn graph alone, from the states a site can be
+    # reached in: what the expansion itself costs, apart from msapgeo's frame handling
+    tgr = _turn_graph(gt)
+    ap = tgr.arrive_ptr
+    s_states = np.unique(np.concatenate([tgr.arrive_states[ap[v] : ap[v + 1]] for v in s_nodes]))
+    t_turn_raw = _timeit(
+        lambda: csgraph.dijkstra(tgr.R, directed=True, indices=s_states, min_only=True)
+    )
     row: dict[str, object] = {
+        "turn_states_per_node": tgr.n_states / g.n_nodes,
+        "turn_transitions_per_node": tgr.R.nnz / g.n_nodes,
+        "edges_per_node": g.csr.nnz / g.n_nodes,
+        "turns_raw_dijkstra_s": t_turn_raw,
         "turns_build_and_route_s": t_turn_first,
         "turns_s": t_turn,
         "turns_nearest_only_s": t_turn_min,
@@ -237,6 +252,25 @@ def main() -> None:
             )
         )
         del gg
+    # real topology at the same sizes: the Chamonix–Mont-Blanc network (French mountain
+    # roads: bends, way splits, dead ends, three-way junctions) tiled 17 and 170 times
+    cham = mg.load_graph(mg.fetch("osm_chamonix_2022"), profile="practical")
+    for copies in [17] + ([] if args.quick else [170]):
+        gg = tiled_graph(cham, copies)
+        rng = np.random.default_rng(0)
+        o_nodes = rng.choice(gg.n_nodes, 1000, replace=False)
+        s_nodes = rng.choice(gg.n_nodes, 50, replace=False)
+        rows.append(
+            bench_routing(
+                f"Chamonix x{copies}",
+                gg,
+                o_nodes,
+                s_nodes,
+                pair_sample=100 if copies < 100 else 10,
+                run_nx=True,
+            )
+        )
+        del gg
 
     df = pd.DataFrame(rows)
     df["vs_a_speedup"] = df["a_nx_per_pair_s"] / df["msapgeo_s"]
@@ -244,6 +278,7 @@ def main() -> None:
     df["vs_c_ratio"] = df["msapgeo_s"] / df["c_csgraph_floor_s"]
     df["nearest_only_vs_c_ratio"] = df["msapgeo_nearest_only_s"] / df["c_csgraph_floor_s"]
     df["turns_nearest_only_vs_c_ratio"] = df["turns_nearest_only_s"] / df["c_csgraph_floor_s"]
+    df["turns_raw_vs_c_ratio"] = df["turns_raw_dijkstra_s"] / df["c_csgraph_floor_s"]
     pd.set_option("display.width", 200)
     print("\n## nearest_site: msapgeo vs (a) nx per pair*, (b) nx multi-source, (c) csgraph floor")
     print("(msapgeo = nearest + exact second nearest + route length; nearest_only = time only)")
@@ -268,10 +303,15 @@ def main() -> None:
     tcols = [
         "graph",
         "nodes",
+        "edges_per_node",
+        "turn_states_per_node",
+        "turn_transitions_per_node",
         "turns_build_and_route_s",
         "turns_s",
         "turns_nearest_only_s",
+        "turns_raw_dijkstra_s",
         "c_csgraph_floor_s",
+        "turns_raw_vs_c_ratio",
         "turns_nearest_only_vs_c_ratio",
     ]
     print(df[tcols].to_markdown(index=False, floatfmt=".4g"))
