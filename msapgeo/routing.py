@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from msapgeo.arrays import unique_sorted
+from msapgeo.arrays import unique_sorted, with_columns
 from msapgeo.errors import InputError
 from msapgeo.graph import MIN_WEIGHT_S, RoutingGraph, _ranges
 from msapgeo.i18n import t as t_
@@ -579,7 +579,7 @@ def nearest_site(
     Dijkstra on the catchment-internal edges only gives the exact second time.
     """
     P = _prepare(graph, origins, sites, site_id)
-    out = P.origins.copy()
+    out = P.origins  # not modified: with_columns returns a new frame
     n_o = len(out)
     time_s = np.full(n_o, np.nan)
     dist_m = np.full(n_o, np.nan)
@@ -610,14 +610,19 @@ def nearest_site(
     excl = out["exclusion"].astype("string")
     unreachable = P.o_rows[~reach]
     excl.iloc[unreachable] = t_(UNREACHABLE)
-    out["site_id"] = site
-    out["time_min"] = time_s / 60.0
-    out["dist_km"] = dist_m / 1000.0
-    out["default_speed_km"] = default_m / 1000.0
-    out["reachable"] = np.isfinite(time_s)
-    out["site2_id"] = site2
-    out["time2_min"] = time2_s / 60.0
-    out["exclusion"] = excl
+    out = with_columns(
+        out,
+        {
+            "site_id": site,
+            "time_min": time_s / 60.0,
+            "dist_km": dist_m / 1000.0,
+            "default_speed_km": default_m / 1000.0,
+            "reachable": np.isfinite(time_s),
+            "site2_id": site2,
+            "time2_min": time2_s / 60.0,
+            "exclusion": excl,
+        },
+    )
     if origins.crs is not None and out.crs is not None and not out.crs.equals(origins.crs):
         out = out.to_crs(origins.crs)  # results in the input CRS
     return out
