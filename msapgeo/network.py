@@ -48,7 +48,14 @@ from msapgeo.osmread import (
     read_places,
     read_ways,
 )
-from msapgeo.speeds import SOURCE_CODE, SpeedModel, speed_key, urban_hint, way_speeds
+from msapgeo.speeds import (
+    SOURCE_CODE,
+    SpeedModel,
+    separated_carriageways,
+    speed_key,
+    urban_hint,
+    way_speeds,
+)
 
 __all__ = [
     "AMENITIES",
@@ -80,7 +87,7 @@ __all__ = [
 
 #: Version of the graph-building rules; part of the graph cache key, so that a cache
 #: built by older rules (built-up detection, speed tables) is never reused.
-BUILD_VERSION = 5
+BUILD_VERSION = 6
 
 #: Radius (m) of the built-up area around a ``place=*`` node, by class: a proxy for the
 #: agglomération. The classes follow the OSM wiki (Key:place: village up to about 10,000
@@ -325,6 +332,7 @@ def build_graph(
     village = np.zeros((n_ways, 2))
     src = np.zeros((n_ways, 4), np.uint8)
     hint = np.zeros(n_ways, np.int8)  # 1 urban, -1 rural, 0 unknown
+    separated = np.zeros(n_ways, bool)  # no frontage: the built-up areas do not apply
     legal_model = replace(model, practical=False)
     # ways sharing the tags that decide speeds share them: computed once per combination
     # (a few hundred in a département), not once per way
@@ -352,6 +360,7 @@ def build_graph(
         spd[i], src[i], village[i] = row
         h = urban_hint(tags)
         hint[i] = 0 if h is None else (1 if h else -1)
+        separated[i] = separated_carriageways(tags, oneway)
 
     # segment midpoints (the built-up tests), freed once used
     mid_lon = np.empty(n_vx)
@@ -364,7 +373,10 @@ def build_graph(
     unknown = seg_hint == 0
     del seg_hint
     if builtup_areas is not None and len(builtup_areas) and unknown.any():
-        urban |= builtup_mask(mid_lon, mid_lat, builtup_areas, where=unknown)
+        # a bypass or route express crossing a village's disc is not its built street
+        frontage = unknown & ~separated[vx_way]
+        urban |= builtup_mask(mid_lon, mid_lat, builtup_areas, where=frontage)
+        del frontage
     # a dense street grid is built up too, whatever the other signals say
     dense = np.zeros(n_vx, bool)
     if builtup_areas is not None and n_vx:

@@ -52,6 +52,15 @@ midpoint lies inside a ``landuse=commercial|retail`` area or within the radius o
 ``place=city|town|village|suburb|quarter|neighbourhood`` node
 (:func:`msapgeo.network.builtup_areas`), or where the street grid is dense
 (:func:`msapgeo.network.street_density_km_km2`): this works on extracts without landuse.
+The areas (discs and landuse) stand for the built street of the agglomération (R110-2:
+buildings close together along the road); they do not apply to roads with separated
+carriageways (:func:`separated_carriageways`), bypasses and *routes express* with no
+frontage (access only at their junctions), which a village's disc often overlaps. Where
+one does run through an agglomération its limit is signed (R413-3 lets it be raised to
+70 km/h where access is limited) and OSM records it as a tag, which wins over any
+default; the way's own tags and the street density still apply to them. (On the
+Chamonix extract the 2×2 RN 205 bypassing Les Houches and Servoz took the 50 km/h of
+their discs before.)
 ``residential`` and ``living_street`` roads are urban by class. Building density was
 measured as a third signal and left out: on the Chamonix extract 42 % of road length has
 20 or more buildings within 100 m (chalets along valley roads), against 13 % inside the
@@ -420,6 +429,26 @@ def speed_key(tags: Mapping[str, str], model: SpeedModel) -> tuple[str | None, .
     return key
 
 
+def separated_carriageways(tags: Mapping[str, str], oneway: bool) -> bool:
+    """Whether a way is one carriageway of a road with separated carriageways.
+
+    A one-way ``trunk``, or a one-way road tagged ``motorroad=yes`` or
+    ``dual_carriageway=yes``: the roads whose legal default is 110 km/h outside built-up
+    areas (R413-2), in OSM France the *routes express* and dual-carriageway bypasses
+    (accessible only at junctions built for it, R110-2).
+    """
+    highway = tags.get("highway", "")
+    return (
+        oneway
+        and highway in ("trunk", "primary", "secondary", "tertiary", "unclassified", "road")
+        and (
+            highway == "trunk"
+            or tags.get("motorroad") == "yes"
+            or tags.get("dual_carriageway") == "yes"
+        )
+    )
+
+
 def way_speeds(
     tags: Mapping[str, str], direction: str, oneway: bool, model: SpeedModel | None = None
 ) -> DirectionSpeed:
@@ -470,13 +499,8 @@ def way_speeds(
         urban_kmh = rural_kmh = model.track_kmh
         urban_src = rural_src = "default_class"
     elif highway in ("trunk", "primary", "secondary", "tertiary", "unclassified", "road"):
-        separated = oneway and (
-            highway == "trunk"
-            or tags.get("motorroad") == "yes"
-            or tags.get("dual_carriageway") == "yes"
-        )
         rural_src = "default_rural"
-        if separated:
+        if separated_carriageways(tags, oneway):
             rural_kmh = model.dual_carriageway_kmh
         elif _lanes(tags, direction, oneway) >= 2:
             rural_kmh = model.rural_multilane_kmh

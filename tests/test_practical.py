@@ -80,6 +80,61 @@ def test_village_is_built_up_without_landuse(osm: Path) -> None:
     assert _seg_kmh(nodisc, 5) == pytest.approx(80.0)
 
 
+def test_bypass_with_separated_carriageways_is_not_a_village_street(tmp_path: Path) -> None:
+    """A 2×2 trunk (two one-way carriageways) passing 100 m from a village node, beside the
+    village's own secondary road: the disc caps the street, not the bypass; a carriageway
+    whose tags say it is urban stays urban."""
+    lat = LAT
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="t">']
+    rows = {"street": (1, lat), "east": (100, lat - 0.0009), "west": (200, lat - 0.0010)}
+    rows |= {"tagged": (300, lat + 0.0009)}
+    for base, y in rows.values():
+        for i in range(21):
+            out.append(f'<node id="{base + i}" version="1" lat="{y}" lon="{6.0 + i * STEP:.6f}"/>')
+    out.append(
+        f'<node id="900" version="1" lat="{lat}" lon="6.010">'
+        '<tag k="place" v="village"/><tag k="name" v="Le Village"/></node>'
+    )
+    ways = [
+        (1, [1 + i for i in range(21)], {"highway": "secondary"}),
+        (2, [100 + i for i in range(21)], {"highway": "trunk", "oneway": "yes"}),
+        (3, [200 + i for i in range(20, -1, -1)], {"highway": "trunk", "oneway": "yes"}),
+        (
+            4,
+            [300 + i for i in range(21)],
+            {"highway": "trunk", "oneway": "yes", "source:maxspeed": "FR:urban"},
+        ),
+    ]
+    for wid, refs, t in ways:
+        nd = "".join(f'<nd ref="{r}"/>' for r in refs)
+        tg = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in t.items())
+        out.append(f'<way id="{wid}" version="1">{nd}{tg}</way>')
+    out.append("</osm>")
+    p = tmp_path / "bypass.osm"
+    p.write_text("\n".join([*out, ""]))
+    for model, street_kmh, bypass_kmh in (
+        (SpeedModel(practical=True), 50.0, 90.0),  # practical trunk 90 (Valhalla), not 50
+        (SpeedModel(), 50.0, 110.0),  # the law: 110 on separated carriageways
+    ):
+        g = graph_from_osm(p, model=model, progress=False)
+        mid = 10  # vertex 10 of each way: 7 m to 80 m from the village node
+        for wid, kmh, source in (
+            (1, street_kmh, "default_urban"),
+            (2, bypass_kmh, "default_rural"),
+            (3, bypass_kmh, "default_rural"),
+            (4, 50.0, "default_urban"),  # its tags say urban: the disc is not needed
+        ):
+            w = int(np.flatnonzero(g.way_id == wid)[0])
+            i = int(g.way_ptr[w]) + mid
+            assert _seg_kmh(g, i) == pytest.approx(kmh), (wid, model.practical)
+            assert g.seg_src_fwd[i] == SOURCE_CODE[source], (wid, model.practical)
+    assert not speeds.separated_carriageways({"highway": "trunk"}, oneway=False)
+    assert speeds.separated_carriageways({"highway": "primary", "dual_carriageway": "yes"}, True)
+    assert not speeds.separated_carriageways(
+        {"highway": "primary"}, oneway=True
+    )  # a one-way street
+
+
 def _grid_xml(n: int, spacing_deg: float, tags: dict[str, str]) -> str:
     """An ``n`` × ``n`` lattice of streets ``spacing_deg`` apart, no place, no landuse."""
     out = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="t">']
