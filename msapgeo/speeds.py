@@ -59,8 +59,8 @@ frontage (access only at their junctions), which a village's disc often overlaps
 one does run through an agglomération its limit is signed (R413-3 lets it be raised to
 70 km/h where access is limited) and OSM records it as a tag, which wins over any
 default; the way's own tags and the street density still apply to them. (On the
-Chamonix extract the 2×2 RN 205 bypassing Les Houches and Servoz took the 50 km/h of
-their discs before.)
+Chamonix extract, 3.4 of the 34 km of the 2×2 RN 205's carriageways took the 50 km/h of
+the discs of Les Houches, Les Bossons and Les Montquarts before.)
 ``residential`` and ``living_street`` roads are urban by class. Building density was
 measured as a third signal and left out: on the Chamonix extract 42 % of road length has
 20 or more buildings within 100 m (chalets along valley roads), against 13 % inside the
