@@ -433,13 +433,16 @@ def separated_carriageways(tags: Mapping[str, str], oneway: bool) -> bool:
     """Whether a way is one carriageway of a road with separated carriageways.
 
     A one-way ``trunk``, or a one-way road tagged ``motorroad=yes`` or
-    ``dual_carriageway=yes``: the roads whose legal default is 110 km/h outside built-up
-    areas (R413-2), in OSM France the *routes express* and dual-carriageway bypasses
-    (accessible only at junctions built for it, R110-2).
+    ``dual_carriageway=yes``, roundabouts excepted: the roads whose legal default is
+    110 km/h outside built-up areas (R413-2). In OSM France ``trunk`` is the class of the
+    *voies rapides* and *routes express* (wiki FR:Key:highway; major national roads that
+    are not are ``primary``): one-way, a carriageway of a dual road reached only at
+    junctions built for it (R110-2).
     """
     highway = tags.get("highway", "")
     return (
         oneway
+        and tags.get("junction") not in ("roundabout", "circular")
         and highway in ("trunk", "primary", "secondary", "tertiary", "unclassified", "road")
         and (
             highway == "trunk"

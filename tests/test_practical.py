@@ -133,6 +133,8 @@ def test_bypass_with_separated_carriageways_is_not_a_village_street(tmp_path: Pa
     assert not speeds.separated_carriageways(
         {"highway": "primary"}, oneway=True
     )  # a one-way street
+    ring = {"highway": "trunk", "junction": "roundabout"}
+    assert not speeds.separated_carriageways(ring, oneway=True)
 
 
 def _grid_xml(n: int, spacing_deg: float, tags: dict[str, str]) -> str:
