@@ -6,8 +6,9 @@ Usage::
 
 Routing (``nearest_site``) is compared on the Andorra 2025 graph, on synthetic grids of
 about 10^4, 10^5 and 10^6 nodes (every node a four-way junction: the worst case of the
-turn-expanded graph) and on the real Chamonix–Mont-Blanc network tiled 17 and 170 times
-(about 10^5 and 10^6 nodes, :func:`_synthetic.tiled_graph`) with:
+turn-expanded graph) and on real networks tiled to about 10^5 and 10^6 nodes
+(:func:`_synthetic.tiled_graph`): Chamonix–Mont-Blanc 17 and 170 times, Andorra 36 and
+360 times (networkx is not run on Andorra's mosaics), with:
 
 (a) what a planner writes with osmnx/networkx: one ``nx.shortest_path_length`` per
     origin–site pair (timed on a sample of pairs, extrapolated to all pairs, marked *);
@@ -255,24 +256,29 @@ def main() -> None:
         )
         del gg
     # real topology at the same sizes: the Chamonix–Mont-Blanc network (French mountain
-    # roads: bends, way splits, dead ends, three-way junctions) tiled 17 and 170 times
-    cham = mg.load_graph(mg.fetch("osm_chamonix_2022"), profile="practical")
-    for copies in [17] + ([] if args.quick else [170]):
-        gg = tiled_graph(cham, copies)
-        rng = np.random.default_rng(0)
-        o_nodes = rng.choice(gg.n_nodes, 1000, replace=False)
-        s_nodes = rng.choice(gg.n_nodes, 50, replace=False)
-        rows.append(
-            bench_routing(
-                f"Chamonix x{copies}",
-                gg,
-                o_nodes,
-                s_nodes,
-                pair_sample=100 if copies < 100 else 10,
-                run_nx=True,
+    # roads: bends, way splits, dead ends, three-way junctions) tiled 17 and 170 times,
+    # and the original OSM extract of Andorra tiled 36 and 360 times (networkx skipped)
+    real = [
+        ("Chamonix", mg.load_graph(mg.fetch("osm_chamonix_2022"), profile="practical"), 17, True),
+        ("Andorra", mg.load_graph(pbf, features=feats, profile="practical"), 36, False),
+    ]
+    for name, base, copies_1e5, nx_too in real:
+        for copies in [copies_1e5] + ([] if args.quick else [10 * copies_1e5]):
+            gg = tiled_graph(base, copies)
+            rng = np.random.default_rng(0)
+            o_nodes = rng.choice(gg.n_nodes, 1000, replace=False)
+            s_nodes = rng.choice(gg.n_nodes, 50, replace=False)
+            rows.append(
+                bench_routing(
+                    f"{name} x{copies}",
+                    gg,
+                    o_nodes,
+                    s_nodes,
+                    pair_sample=100 if copies < 100 else 10,
+                    run_nx=nx_too,
+                )
             )
-        )
-        del gg
+            del gg
 
     df = pd.DataFrame(rows)
     df["vs_a_speedup"] = df["a_nx_per_pair_s"] / df["msapgeo_s"]

@@ -376,23 +376,11 @@ def turn_graph(
     allowed = ~uturn | dead_end[at]
 
     # restrictions
-    n_applied = 0
     n_via_way = int(graph.meta.get("turn_restrictions_via_way", 0))
-    if restrictions:
-        way_osm = graph.way_id
-        from_osm = way_osm[way[rep1]]
-        to_osm = way_osm[way[rep2]]
-        node_osm = graph.node_osmid[at]
-        key_t = np.stack([from_osm, node_osm, to_osm], axis=1)
-        for kind, f_id, via, t_id in restrictions:
-            hit_from = (key_t[:, 0] == f_id) & (key_t[:, 1] == via)
-            if not hit_from.any():
-                continue
-            n_applied += 1
-            if str(kind).startswith("only_"):
-                allowed &= ~(hit_from & (key_t[:, 2] != t_id))
-            else:
-                allowed &= ~(hit_from & (key_t[:, 2] == t_id))
+    forbidden, n_applied = _restricted(
+        restrictions, graph.way_id[way[rep1]], graph.node_osmid[at], graph.way_id[way[rep2]]
+    )
+    allowed &= ~forbidden
 
     with np.errstate(divide="ignore", invalid="ignore"):
         kmh = np.where(t > 0, length / t * 3.6, 0.0)
@@ -473,6 +461,49 @@ def turn_graph(
         edge_time_s=t_plain_head,
         report=report,
     )
+
+
+def _restricted(
+    restrictions: list[Any], from_osm: np.ndarray, node_osm: np.ndarray, to_osm: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Transitions that restriction relations forbid, and how many relations apply.
+
+    ``restrictions`` holds ``[kind, from way, via node, to way]`` (OSM ids); the
+    transitions are given by the OSM ids of their from way, node and to way. ``no_*``
+    forbids the transition it names; ``only_*`` every other transition from its ``from``
+    way at its ``via`` node (two ``only_*`` relations there naming different ``to`` ways
+    leave nothing allowed). A relation applies when some transition leaves its ``from``
+    way at its ``via`` node. The transitions are matched by sorted lookups, so the cost
+    grows with their number plus the relations', not their product (a region holds
+    tens of thousands of relations).
+    """
+    forbidden = np.zeros(len(from_osm), bool)
+    if not restrictions or len(from_osm) == 0:
+        return forbidden, 0
+    r_from = np.array([r[1] for r in restrictions], np.int64)
+    r_via = np.array([r[2] for r in restrictions], np.int64)
+    # the few transitions that leave a restriction's from way at one of the via nodes
+    cand = np.flatnonzero(np.isin(from_osm, r_from) & np.isin(node_osm, r_via))
+    fv = list(zip(from_osm[cand].tolist(), node_osm[cand].tolist(), strict=True))
+    to = to_osm[cand].tolist()
+    present = set(fv)
+    banned: set[tuple[int, int, int]] = set()
+    only: dict[tuple[int, int], set[int]] = {}
+    n_applied = 0
+    for kind, f_id, via, t_id in restrictions:
+        key = (int(f_id), int(via))
+        if key not in present:
+            continue
+        n_applied += 1
+        if str(kind).startswith("only_"):
+            only.setdefault(key, set()).add(int(t_id))
+        else:
+            banned.add((*key, int(t_id)))
+    for k, (key, t_id) in enumerate(zip(fv, to, strict=True)):
+        targets = only.get(key)
+        if (*key, t_id) in banned or (targets is not None and targets != {t_id}):
+            forbidden[cand[k]] = True
+    return forbidden, n_applied
 
 
 def _edge_end_speed(

@@ -16,7 +16,7 @@ from msapgeo.places import snap
 from msapgeo.profiles import apply_profile
 from msapgeo.routing import nearest_site, od_matrix
 from msapgeo.speeds import SpeedModel
-from msapgeo.turns import U_TURN_S, _turn_loss_s, turn_graph
+from msapgeo.turns import U_TURN_S, _restricted, _turn_loss_s, turn_graph
 from tests.conftest import graph_from_edges, nearest_equals_matrix_minimum, snapped_points
 from tests.test_routing import problems
 
@@ -319,3 +319,38 @@ def test_start_states_added_per_query_agree_everywhere(andorra_graph) -> None:  
     idx = split.node_index(g.node_osmid[o_nodes])
     assert np.allclose(near, every[idx], rtol=1e-12, equal_nan=True)
     assert np.isfinite(near).sum() > 50
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 4)), max_size=40),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["no_left_turn", "only_straight_on", "no_u_turn", "only_right_turn"]),
+            st.integers(1, 5),
+            st.integers(1, 4),
+            st.integers(1, 5),
+        ),
+        max_size=8,
+    ),
+)
+def test_restrictions_by_lookup_equal_one_mask_per_relation(
+    transitions: list[tuple[int, int, int]], relations: list[tuple[str, int, int, int]]
+) -> None:
+    """The sorted lookups forbid what one full mask per relation forbade (the method of
+    stop 19, which cost relations × transitions), and count the same relations applied."""
+    key = np.array(transitions, np.int64).reshape(-1, 3)
+    allowed = np.ones(len(key), bool)
+    n_ref = 0
+    for kind, f_id, via, t_id in relations:
+        hit = (key[:, 0] == f_id) & (key[:, 1] == via)
+        if not hit.any():
+            continue
+        n_ref += 1
+        if kind.startswith("only_"):
+            allowed &= ~(hit & (key[:, 2] != t_id))
+        else:
+            allowed &= ~(hit & (key[:, 2] == t_id))
+    forbidden, n = _restricted([list(r) for r in relations], key[:, 0], key[:, 1], key[:, 2])
+    assert np.array_equal(forbidden, ~allowed)
+    assert n == n_ref
