@@ -48,13 +48,16 @@ from msapgeo.routing import _turn_graph
 mg.settings.progress = False
 
 
-def _timeit(fn: Callable[[], object], repeat: int = 3) -> float:
-    best = np.inf
+def _timeit_side_by_side(fns: dict[str, Callable[[], object]], repeat: int = 5) -> dict[str, float]:
+    """Best time of each function, the functions run in turn ``repeat`` times (so that a
+    slow spell of the machine falls on all of them, not on one)."""
+    best = dict.fromkeys(fns, np.inf)
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return float(best)
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return {k: float(v) for k, v in best.items()}
 
 
 def _nx_graph(g: RoutingGraph) -> nx.DiGraph:
@@ -80,30 +83,36 @@ def bench_routing(
     sites = snapped_points(g, s_nodes, "s")
     _ = g.csr_reverse  # built once for everyone (part of the graph, like nx's adjacency)
     res = mg.nearest_site(g, origins, sites)
-    t_ours = _timeit(lambda: mg.nearest_site(g, origins, sites))
-    t_ours_min = _timeit(lambda: mg.nearest_site(g, origins, sites, second=False, distances=False))
-    t_floor = _timeit(
-        lambda: csgraph.dijkstra(g.csr_reverse, directed=True, indices=s_nodes, min_only=True)
-    )
     floor = csgraph.dijkstra(g.csr_reverse, directed=True, indices=s_nodes, min_only=True)
     ref = np.where(np.isfinite(floor[o_nodes]), floor[o_nodes], np.nan)
     assert np.allclose(res["time_min"].to_numpy() * 60, ref, atol=1e-6, equal_nan=True)
     # the practical profile routes on the turn-expanded graph (msapgeo.turns): its build
-    # (first call on a graph) and the routing once built, timed apart
+    # (first call on a graph) timed apart, then the routing once built
     gt = g.replace(meta={**g.meta, "turns": True})
     t0 = time.perf_counter()
     mg.nearest_site(gt, origins, sites, second=False, distances=False)
     t_turn_first = time.perf_counter() - t0
-    t_turn_min = _timeit(lambda: mg.nearest_site(gt, origins, sites, second=False, distances=False))
-    t_turn = _timeit(lambda: mg.nearest_site(gt, origins, sites))
     # the raw csgraph search on the turn graph alone, from the states a site can be
     # reached in: what the expansion itself costs, apart from msapgeo's frame handling
     tgr = _turn_graph(gt)
     ap = tgr.arrive_ptr
     s_states = np.unique(np.concatenate([tgr.arrive_states[ap[v] : ap[v + 1]] for v in s_nodes]))
-    t_turn_raw = _timeit(
-        lambda: csgraph.dijkstra(tgr.R, directed=True, indices=s_states, min_only=True)
+    t = _timeit_side_by_side(
+        {
+            "floor": lambda: csgraph.dijkstra(
+                g.csr_reverse, directed=True, indices=s_nodes, min_only=True
+            ),
+            "ours": lambda: mg.nearest_site(g, origins, sites),
+            "ours_min": lambda: mg.nearest_site(g, origins, sites, second=False, distances=False),
+            "turn_min": lambda: mg.nearest_site(gt, origins, sites, second=False, distances=False),
+            "turn": lambda: mg.nearest_site(gt, origins, sites),
+            "turn_raw": lambda: csgraph.dijkstra(
+                tgr.R, directed=True, indices=s_states, min_only=True
+            ),
+        }
     )
+    t_floor, t_ours, t_ours_min = t["floor"], t["ours"], t["ours_min"]
+    t_turn_min, t_turn, t_turn_raw = t["turn_min"], t["turn"], t["turn_raw"]
     row: dict[str, object] = {
         "turn_states_per_node": tgr.n_states / g.n_nodes,
         "turn_transitions_per_node": tgr.R.nnz / g.n_nodes,
