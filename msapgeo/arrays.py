@@ -36,8 +36,9 @@ def with_columns(frame: _Frame, columns: Mapping[str, Any]) -> _Frame:
     The columns it has keep their place with the new values; the others are appended in
     the given order, by one concatenation. Values are aligned by position (arrays) or by
     index (Series). The result has ``frame``'s class, index, active geometry, CRS and
-    ``attrs``; ``frame`` is not modified. Appending seven columns one by one costs
-    ~4 ms under pandas 3 whatever the number of rows (each copies the column index).
+    ``attrs``; ``frame`` is not modified. Appending seven columns one by one cost 1–4 ms
+    under pandas 3 in our measurements, whatever the number of rows (each copies the
+    column index); one concatenation about half of that.
     """
     new = {name: values for name, values in columns.items() if name not in frame.columns}
     if new:

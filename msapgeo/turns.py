@@ -473,9 +473,9 @@ def _restricted(
     forbids the transition it names; ``only_*`` every other transition from its ``from``
     way at its ``via`` node (two ``only_*`` relations there naming different ``to`` ways
     leave nothing allowed). A relation applies when some transition leaves its ``from``
-    way at its ``via`` node. The transitions are matched by sorted lookups, so the cost
-    grows with their number plus the relations', not their product (a region holds
-    tens of thousands of relations).
+    way at its ``via`` node. The transitions are matched by lookups (``numpy.isin``, then
+    hashed sets on the few candidates), so the cost grows with their number plus the
+    relations', not their product (a region holds tens of thousands of relations).
     """
     forbidden = np.zeros(len(from_osm), bool)
     if not restrictions or len(from_osm) == 0:
