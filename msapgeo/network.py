@@ -290,7 +290,9 @@ def build_graph(
     model
         Speed table (default :class:`~msapgeo.speeds.SpeedModel`).
     builtup_areas
-        Polygons taken as built-up areas for segments whose way does not say.
+        Polygons taken as built-up areas for segments whose way does not say, except on
+        separated carriageways (:func:`msapgeo.speeds.separated_carriageways`: bypasses
+        and routes express have no frontage).
     meta
         Extra metadata stored on the graph.
     """
