@@ -154,6 +154,17 @@ def bench_routing(
     return row
 
 
+def _bench_random(
+    name: str, g: RoutingGraph, small: bool, run_nx: bool = True
+) -> dict[str, object]:
+    """:func:`bench_routing` from 1,000 random origins to 50 random sites (seed 0);
+    networkx's per-pair baseline timed on 100 pairs (``small``) or 10."""
+    rng = np.random.default_rng(0)
+    o_nodes = rng.choice(g.n_nodes, 1000, replace=False)
+    s_nodes = rng.choice(g.n_nodes, 50, replace=False)
+    return bench_routing(name, g, o_nodes, s_nodes, pair_sample=100 if small else 10, run_nx=run_nx)
+
+
 def _drivable_xml(pbf: Path, out: Path) -> None:
     """Write the drivable ways of an extract and their nodes as OSM XML."""
     import osmium
@@ -249,21 +260,7 @@ def main() -> None:
     )
     sizes = [10**4, 10**5] + ([] if args.quick else [10**6])
     for n in sizes:
-        gg = grid_graph(n)
-        rng = np.random.default_rng(0)
-        o_nodes = rng.choice(gg.n_nodes, 1000, replace=False)
-        s_nodes = rng.choice(gg.n_nodes, 50, replace=False)
-        rows.append(
-            bench_routing(
-                f"grid ~10^{int(np.log10(n))}",
-                gg,
-                o_nodes,
-                s_nodes,
-                pair_sample=100 if n < 10**6 else 10,
-                run_nx=True,
-            )
-        )
-        del gg
+        rows.append(_bench_random(f"grid ~10^{int(np.log10(n))}", grid_graph(n), n < 10**6))
     # real topology at the same sizes: the Chamonix–Mont-Blanc network (French mountain
     # roads: bends, way splits, dead ends, three-way junctions) tiled 17 and 170 times,
     # and the original OSM extract of Andorra tiled 36 and 360 times (networkx skipped)
@@ -273,21 +270,9 @@ def main() -> None:
     ]
     for name, base, copies_1e5, nx_too in real:
         for copies in [copies_1e5] + ([] if args.quick else [10 * copies_1e5]):
-            gg = tiled_graph(base, copies)
-            rng = np.random.default_rng(0)
-            o_nodes = rng.choice(gg.n_nodes, 1000, replace=False)
-            s_nodes = rng.choice(gg.n_nodes, 50, replace=False)
-            rows.append(
-                bench_routing(
-                    f"{name} x{copies}",
-                    gg,
-                    o_nodes,
-                    s_nodes,
-                    pair_sample=100 if copies < 100 else 10,
-                    run_nx=nx_too,
-                )
-            )
-            del gg
+            mosaic = tiled_graph(base, copies)
+            rows.append(_bench_random(f"{name} x{copies}", mosaic, copies < 100, run_nx=nx_too))
+            del mosaic
 
     df = pd.DataFrame(rows)
     df["vs_a_speedup"] = df["a_nx_per_pair_s"] / df["msapgeo_s"]
