@@ -338,7 +338,9 @@ def build_graph(
     legal_model = replace(model, practical=False)
     # ways sharing the tags that decide speeds share them: computed once per combination
     # (a few hundred in a département), not once per way
-    known: dict[tuple[Any, ...], tuple[list[float], list[int], list[float]]] = {}
+    # (and whether the way is a separated carriageway: highway, junction, motorroad and
+    # dual_carriageway are among those tags)
+    known: dict[tuple[Any, ...], tuple[list[float], list[int], list[float], bool]] = {}
     for i, tags in enumerate(raw.tags):
         f, b, label = oneway_of(tags)
         fwd[i], bwd[i] = f, b
@@ -347,7 +349,7 @@ def build_graph(
         key = (speed_key(tags, model), oneway)
         row = known.get(key)
         if row is None:
-            row = ([], [], [])
+            row = ([], [], [], separated_carriageways(tags, oneway))
             for direction in ("forward", "backward"):
                 ds = way_speeds(tags, direction, oneway, model)
                 row[0].extend((ds.urban_kmh, ds.rural_kmh))
@@ -359,10 +361,9 @@ def build_graph(
                     )
                 row[2].append(v)
             known[key] = row
-        spd[i], src[i], village[i] = row
+        spd[i], src[i], village[i], separated[i] = row
         h = urban_hint(tags)
         hint[i] = 0 if h is None else (1 if h else -1)
-        separated[i] = separated_carriageways(tags, oneway)
 
     # segment midpoints (the built-up tests), freed once used
     mid_lon = np.empty(n_vx)
